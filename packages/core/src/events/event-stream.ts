@@ -1,0 +1,98 @@
+import { Observable, type Operator, type Subscriber, type Observer, type Subscription } from 'rxjs';
+import type { WeftEvent } from './event-types.js';
+
+type Listener = (event: WeftEvent) => void;
+
+/**
+ * An Observable whose subscribers can never throw into the emitter, even through `.pipe(...)`:
+ * errors from a subscriber's `next` are caught and reported on `process.emitWarning` instead of
+ * rxjs's default (a rethrow on a timer, which would crash the process).
+ */
+export class EventStream<T> extends Observable<T> {
+  override lift<R>(operator?: Operator<T, R>): Observable<R> {
+    const next = new EventStream<R>();
+    (next as unknown as { source: Observable<T> }).source = this;
+    (next as unknown as { operator: Operator<T, R> | undefined }).operator = operator;
+    return next;
+  }
+
+  override subscribe(observerOrNext?: Partial<Observer<T>> | ((value: T) => void) | null): Subscription {
+    if (observerOrNext == null) return super.subscribe();
+    if (typeof observerOrNext === 'function') return super.subscribe(guard(observerOrNext));
+    const o = observerOrNext;
+    return super.subscribe({
+      next: o.next ? guard(o.next.bind(o)) : undefined,
+      error: o.error ? guard(o.error.bind(o)) : () => {},
+      complete: o.complete ? guard(o.complete.bind(o)) : undefined,
+    } as Partial<Observer<T>>);
+  }
+}
+
+function guard<A>(fn: (value: A) => void): (value: A) => void {
+  return (value) => {
+    try {
+      fn(value);
+    } catch (error) {
+      reportSubscriberError(error);
+    }
+  };
+}
+
+let reporting = false;
+function reportSubscriberError(error: unknown): void {
+  if (reporting) return;
+  reporting = true;
+  try {
+    process.emitWarning(`A Weft event subscriber threw: ${error instanceof Error ? error.message : String(error)}`, 'WeftSubscriberWarning');
+  } catch {
+    // Telemetry never breaks a workflow.
+  } finally {
+    reporting = false;
+  }
+}
+
+/** @internal The process-wide event hub. `active` is false when nobody listens, so emitters skip building events. */
+class EventHub {
+  private listeners: Listener[] = [];
+  /** Read this before building an event: it is false when nobody subscribes. */
+  active = false;
+
+  readonly stream: EventStream<WeftEvent> = new EventStream<WeftEvent>((subscriber: Subscriber<WeftEvent>) => {
+    const listener: Listener = (event) => subscriber.next(event);
+    this.listeners = [...this.listeners, listener];
+    this.active = true;
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+      this.active = this.listeners.length > 0;
+    };
+  });
+
+  emit(event: WeftEvent): void {
+    const ls = this.listeners;
+    for (let i = 0; i < ls.length; i++) {
+      try {
+        ls[i]!(event);
+      } catch (error) {
+        reportSubscriberError(error);
+      }
+    }
+  }
+}
+
+/**
+ * @internal The hub lives on `globalThis` so that two installed copies of `@weft/core` share one stream.
+ */
+export const hub: EventHub = ((globalThis as Record<symbol, unknown>)[Symbol.for('weft.event-hub.v1')] ??= new EventHub()) as EventHub;
+
+/**
+ * Every event from every Weft primitive in this process, as an rxjs Observable.
+ * Subscribing is optional and free when nobody listens; a subscriber that throws never breaks a run.
+ *
+ * @example
+ * ```ts
+ * import { events } from '@weft/core';
+ * import { filter } from 'rxjs';
+ * events.pipe(filter((e) => e.type === 'retry.scheduled')).subscribe((e) => console.log(e));
+ * ```
+ */
+export const events: Observable<WeftEvent> = hub.stream;

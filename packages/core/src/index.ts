@@ -1,0 +1,51 @@
+export { Primitive, definePrimitive } from './primitive.js';
+export type { RunOptions } from './primitive.js';
+export { step } from './step/step.js';
+export type { StepFn, StepDefinition } from './step/step.js';
+export { sequence } from './composition/sequence.js';
+export { parallel } from './composition/parallel.js';
+export type { ParallelOptions } from './composition/parallel.js';
+export { branch } from './composition/branch.js';
+export type { BranchPredicate } from './composition/branch.js';
+
+export { currentContext } from './internal/ctx.js';
+export type { RunContext, RunAttributes } from './context/run-context.js';
+export { checkCorrelationId, resolveCorrelationId, newCorrelationId, MAX_CORRELATION_ID_LENGTH } from './context/correlation-id.js';
+export type { CorrelationIdRejection } from './context/correlation-id.js';
+
+export { events, EventStream } from './events/event-stream.js';
+export type { Outcome, EventBase, RunStartedEvent, RunFinishedEvent, StepStartedEvent, StepFinishedEvent, CorrelationIdReplacedEvent, RetryAttemptEvent, RetryScheduledEvent, RetryGaveUpEvent, RetrySucceededEvent, TimeoutEvent, FallbackServedEvent, FallbackExhaustedEvent, CircuitState, CircuitStateChangedEvent, CircuitRejectedEvent, BulkheadRejectedEvent, BulkheadQueuedEvent, RateLimitedEvent, RateLimitWaitedEvent, RateLimitStoreErrorEvent, HedgeStartedEvent, HedgeWonEvent, ChaosInjectedEvent, CacheResult, CacheEvent, CacheSetEvent, RouteChosenEvent, SagaFinishedEvent, SagaCompensatedEvent, CostRecordedEvent, BudgetEvent, BudgetStoreErrorEvent, WeftEvent, WeftEventType, EventOf, EventPayload } from './events/event-types.js';
+
+export { WeftError, isWeftError } from './errors/weft-error.js';
+export type { WeftErrorCode } from './errors/weft-error.js';
+export { ValidationError, isValidationError } from './errors/validation-error.js';
+export type { ValidationIssue } from './errors/validation-error.js';
+export { TimeoutError, isTimeoutError } from './errors/timeout-error.js';
+export { AbortedError, isAbortedError } from './errors/aborted-error.js';
+export { RetryExhaustedError, isRetryExhaustedError } from './errors/retry-exhausted-error.js';
+export { FallbackError, isFallbackError } from './errors/fallback-error.js';
+export { CircuitOpenError, isCircuitOpenError } from './errors/circuit-open-error.js';
+export { BulkheadRejectedError, isBulkheadRejectedError } from './errors/bulkhead-rejected-error.js';
+export { RateLimitedError, isRateLimitedError } from './errors/rate-limited-error.js';
+export { ChaosError, isChaosError } from './errors/chaos-error.js';
+export { RouteNotFoundError, isRouteNotFoundError } from './errors/route-not-found-error.js';
+export { BudgetExceededError, isBudgetExceededError } from './errors/budget-exceeded-error.js';
+export { CompensationError, isCompensationError } from './errors/compensation-error.js';
+export { NonErrorThrown, isNonErrorThrown, toError } from './errors/non-error-thrown.js';
+
+export { retry } from './retry/retry.js';
+export type { RetryOptions } from './retry/retry.js';
+export { timeout } from './timeout/timeout.js';
+export type { TimeoutOptions } from './timeout/timeout.js';
+export { fallback } from './fallback/fallback.js';
+export type { FallbackArgs, FallbackOptions } from './fallback/fallback.js';
+export { circuitBreaker, CircuitBreaker } from './circuit-breaker/circuit-breaker.js';
+export type { CircuitBreakerOptions, CircuitBreakerArg } from './circuit-breaker/circuit-breaker.js';
+export { bulkhead, Bulkhead } from './bulkhead/bulkhead.js';
+export type { BulkheadOptions, BulkheadArg } from './bulkhead/bulkhead.js';
+export { rateLimit, RateLimiter } from './rate-limit/rate-limit.js';
+export type { RateLimitOptions, RateLimitArg } from './rate-limit/rate-limit.js';
+export { hedge } from './hedge/hedge.js';
+export type { HedgeOptions } from './hedge/hedge.js';
+export { chaos } from './chaos/chaos.js';
+export type { ChaosOptions } from './chaos/chaos.js';

@@ -1,0 +1,107 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Context as OtelContext, Span } from '@opentelemetry/api';
+import type { RunAttributes, RunContext } from '../context/run-context.js';
+import type { CorrelationIdRejection } from '../context/correlation-id.js';
+import { AbortedError } from '../errors/aborted-error.js';
+import { Scope } from './scope.js';
+
+/** State shared by every context of one run. */
+export class RunState {
+  /** Lazily created per-run bag for primitives that keep run-scoped data (the cost ledger). */
+  bag: Map<symbol, unknown> | undefined;
+  constructor(
+    readonly correlationId: string,
+    readonly correlationIdReplaced: CorrelationIdRejection | undefined,
+    readonly runId: string,
+    readonly workflow: string,
+    readonly attributes: RunAttributes,
+  ) {}
+}
+
+/**
+ * The internal context object passed down the tree. Immutable once built: primitives derive a new one
+ * when they change the scope, deadline, attempt, step or span.
+ */
+export class Ctx implements RunContext {
+  constructor(
+    readonly run: RunState,
+    readonly step: string,
+    readonly scope: Scope,
+    readonly deadline: number | undefined,
+    readonly attempt: number,
+    /** The current span when the trace is recording; undefined otherwise. */
+    readonly span: Span | undefined,
+    /** The OpenTelemetry context to parent new spans on. */
+    readonly otel: OtelContext,
+  ) {}
+
+  get correlationId(): string {
+    return this.run.correlationId;
+  }
+  get correlationIdReplaced(): CorrelationIdRejection | undefined {
+    return this.run.correlationIdReplaced;
+  }
+  get runId(): string {
+    return this.run.runId;
+  }
+  get workflow(): string {
+    return this.run.workflow;
+  }
+  get attributes(): RunAttributes {
+    return this.run.attributes;
+  }
+  get signal(): AbortSignal {
+    return this.scope.signal;
+  }
+  get aborted(): boolean {
+    return this.scope.aborted;
+  }
+  remaining(): number {
+    if (this.deadline === undefined) return Infinity;
+    return Math.max(0, this.deadline - Date.now());
+  }
+  throwIfAborted(): void {
+    if (this.scope.aborted) throw abortReasonError(this.scope.reason);
+  }
+
+  with(changes: {
+    step?: string;
+    scope?: Scope;
+    deadline?: number | undefined;
+    attempt?: number;
+    span?: Span | undefined;
+    otel?: OtelContext;
+  }): Ctx {
+    return new Ctx(
+      this.run,
+      changes.step ?? this.step,
+      changes.scope ?? this.scope,
+      'deadline' in changes ? changes.deadline : this.deadline,
+      changes.attempt ?? this.attempt,
+      'span' in changes ? changes.span : this.span,
+      changes.otel ?? this.otel,
+    );
+  }
+}
+
+/** An abort reason as an Error to reject with: Weft errors pass through, anything else becomes AbortedError. */
+export function abortReasonError(reason: unknown): Error {
+  if (reason instanceof Error && (reason.name === 'TimeoutError' || reason.name === 'AbortedError')) return reason;
+  return new AbortedError(reason);
+}
+
+/** @internal */
+export const storage = new AsyncLocalStorage<Ctx>();
+
+/**
+ * The context of the run that is executing the calling code, or undefined outside any run.
+ * Survives `await`, timers and promise chains; never leaks between concurrent runs.
+ *
+ * @example
+ * ```ts
+ * function log(msg: string) { console.log(currentContext()?.correlationId, msg) }
+ * ```
+ */
+export function currentContext(): RunContext | undefined {
+  return storage.getStore();
+}

@@ -1,0 +1,265 @@
+import { randomUUID } from 'node:crypto';
+import { context as otelContext, trace } from '@opentelemetry/api';
+import { filter, type Observable } from 'rxjs';
+import type { RunAttributes } from './context/run-context.js';
+import { resolveCorrelationId } from './context/correlation-id.js';
+import { AbortedError } from './errors/aborted-error.js';
+import { TimeoutError } from './errors/timeout-error.js';
+import { toError } from './errors/non-error-thrown.js';
+import { events as eventStream } from './events/event-stream.js';
+import type { WeftEvent } from './events/event-types.js';
+import { Ctx, RunState } from './internal/ctx.js';
+import { emit, listening } from './internal/emit.js';
+import { isThenable } from './internal/is-thenable.js';
+import { raceAbort } from './internal/race.js';
+import { Scope } from './internal/scope.js';
+import { endSpan, failSpan, tracer } from './internal/tracing.js';
+import { fail, optionalNumber } from './internal/validate-options.js';
+import { retry, type RetryOptions } from './retry/retry.js';
+import { timeout, type TimeoutOptions } from './timeout/timeout.js';
+import { fallback, type FallbackArgs } from './fallback/fallback.js';
+import { circuitBreaker, type CircuitBreakerArg } from './circuit-breaker/circuit-breaker.js';
+import { bulkhead, type BulkheadArg } from './bulkhead/bulkhead.js';
+import { rateLimit, type RateLimitArg } from './rate-limit/rate-limit.js';
+import { hedge, type HedgeOptions } from './hedge/hedge.js';
+import { chaos, type ChaosOptions } from './chaos/chaos.js';
+
+/** Options for one `run()`. */
+export interface RunOptions {
+  /** Correlation ID to carry; a malformed one is replaced and the replacement recorded. Generated when absent. */
+  readonly correlationId?: string;
+  /** Aborting it cancels the run: the steps' signals abort and `run()` rejects with `AbortedError`. */
+  readonly signal?: AbortSignal;
+  /** Milliseconds the whole run may take; on expiry it rejects with `TimeoutError`. */
+  readonly timeout?: number;
+  /** Absolute deadline, as epoch milliseconds or a Date. The earlier of `deadline` and `timeout` wins. */
+  readonly deadline?: number | Date;
+  /** Attributes of the run, readable as `ctx.attributes` and put on the run's span. */
+  readonly attributes?: RunAttributes;
+  /** The workflow name for events, spans and metrics. @default the primitive's name */
+  readonly workflow?: string;
+}
+
+/** @internal How a primitive executes inside a run. */
+export type Exec<I, O> = (input: I, ctx: Ctx) => Promise<O>;
+
+const EMPTY: RunOptions = Object.freeze({});
+const NO_ATTRIBUTES: RunAttributes = Object.freeze({});
+
+/**
+ * A typed, immutable unit of work: `(input, ctx) => Promise<output>`. Every Weft primitive is one.
+ * Chaining methods (`pipe`, `retry`, `timeout`, ...) return new primitives and never change this one.
+ *
+ * @example
+ * ```ts
+ * const fetchUser = step('fetch-user', async (id: string, ctx) => db.get(id, { signal: ctx.signal }))
+ *   .retry({ retries: 2 })
+ *   .timeout(1_000);
+ * const user = await fetchUser.run('42', { correlationId: 'req-1' });
+ * ```
+ */
+export class Primitive<I, O> {
+  /** The name used for spans, events and metric labels. */
+  readonly name: string;
+  /** Which kind of primitive this is: `step`, `sequence`, `retry`, ... */
+  readonly kind: string;
+  /**
+   * @internal Executes inside a run. A property, not a method, so that TypeScript checks the
+   * input contravariantly and a mismatched chain fails to compile.
+   */
+  readonly exec: Exec<I, O>;
+
+  /** @internal Use `step()`, composition functions or `definePrimitive()`. */
+  constructor(name: string, kind: string, exec: Exec<I, O>) {
+    this.name = name;
+    this.kind = kind;
+    this.exec = exec;
+    Object.freeze(this);
+  }
+
+  /**
+   * Runs the primitive as a workflow: creates the run context (correlation ID, run ID, signal,
+   * deadline, attributes), the run's span, and reports `run.started` / `run.finished`.
+   *
+   * @example
+   * ```ts
+   * await flow.run(input, { correlationId: 'req-1', timeout: 5_000, signal: req.signal });
+   * ```
+   */
+  run(input: I, options?: RunOptions): Promise<O> {
+    const o = options ?? EMPTY;
+    const now = Date.now();
+    let deadline: number | undefined;
+    if (o.timeout !== undefined) {
+      optionalNumber('timeout', o.timeout, { min: 0 });
+      deadline = now + o.timeout;
+    }
+    if (o.deadline !== undefined) {
+      const d = o.deadline instanceof Date ? o.deadline.getTime() : o.deadline;
+      if (typeof d !== 'number' || Number.isNaN(d)) fail('deadline', 'epoch milliseconds or a Date', o.deadline);
+      deadline = deadline === undefined ? d : Math.min(deadline, d);
+    }
+    const { id, replaced } = resolveCorrelationId(o.correlationId);
+    const attributes = o.attributes ? Object.freeze({ ...o.attributes }) : NO_ATTRIBUTES;
+    const workflow = o.workflow ?? this.name;
+    const runState = new RunState(id, replaced, randomUUID(), workflow, attributes);
+
+    const scope = new Scope();
+    const active = otelContext.active();
+    const span = tracer.startSpan(workflow, {
+      attributes: {
+        ...attributes,
+        'weft.workflow': workflow,
+        'weft.step': this.name,
+        'weft.primitive': this.kind,
+        'weft.correlation_id': id,
+        'weft.run_id': runState.runId,
+      },
+    }, active);
+    const recording = span.isRecording();
+    const ctx = new Ctx(runState, this.name, scope, deadline, 1, recording ? span : undefined, recording ? trace.setSpan(active, span) : active);
+    if (recording && replaced) span.setAttribute('weft.correlation_id_replaced', replaced);
+
+    const watching = listening();
+    const t0 = watching ? performance.now() : 0;
+    if (watching) {
+      if (replaced) emit(ctx, this.kind, { type: 'context.correlation_id_replaced', reason: replaced });
+      emit(ctx, this.kind, { type: 'run.started' });
+    }
+
+    // Cancellation sources: the caller's signal and the run's deadline.
+    let removeListener: (() => void) | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const signal = o.signal;
+    if (signal) {
+      if (signal.aborted) scope.abort(new AbortedError(signal.reason));
+      else {
+        const onAbort = (): void => scope.abort(new AbortedError(signal.reason));
+        signal.addEventListener('abort', onAbort, { once: true });
+        removeListener = () => signal.removeEventListener('abort', onAbort);
+      }
+    }
+    if (deadline !== undefined && !scope.aborted) {
+      const ms = Math.max(0, deadline - now);
+      timer = setTimeout(() => scope.abort(new TimeoutError(ms, `Run deadline of ${ms} ms expired`)), ms);
+    }
+
+    let promise: Promise<O>;
+    try {
+      promise = scope.aborted ? Promise.reject(new AbortedError(scope.reason)) : this.exec(input, ctx);
+    } catch (error) {
+      promise = Promise.reject(error);
+    }
+    if (signal || timer !== undefined) promise = raceAbort(promise, scope);
+
+    const finish = (): void => {
+      if (timer !== undefined) clearTimeout(timer);
+      removeListener?.();
+    };
+    const kind = this.kind;
+    return promise.then(
+      (value) => {
+        finish();
+        if (recording) endSpan(span);
+        if (watching) emit(ctx, kind, { type: 'run.finished', outcome: 'success', durationMs: performance.now() - t0, traceId: recording ? span.spanContext().traceId : undefined });
+        return value;
+      },
+      (thrown: unknown) => {
+        finish();
+        const error = toError(thrown);
+        // Abort whatever is still running (a fail-fast sibling, work that ignored a timeout).
+        scope.abort(error);
+        if (recording) {
+          failSpan(span, error);
+          endSpan(span);
+        }
+        if (watching) emit(ctx, kind, { type: 'run.finished', outcome: 'error', durationMs: performance.now() - t0, error, traceId: recording ? span.spanContext().traceId : undefined });
+        throw error;
+      },
+    );
+  }
+
+  /**
+   * Feeds this primitive's output into `next`. Same as `sequence(this, next)`.
+   *
+   * @example
+   * ```ts
+   * const flow = parse.pipe(enrich).pipe(save);
+   * ```
+   */
+  pipe<O2>(next: Primitive<O, O2>): Primitive<I, O2> {
+    const first = this.exec;
+    const second = next.exec;
+    return new Primitive<I, O2>(`${this.name}>${next.name}`.slice(0, 100), 'sequence', async (input, ctx) => second(await first(input, ctx), ctx));
+  }
+
+  /**
+   * Events of runs and steps that carry this primitive's name as workflow or step.
+   *
+   * @example
+   * ```ts
+   * flow.events.subscribe((e) => console.log(e.type));
+   * ```
+   */
+  get events(): Observable<WeftEvent> {
+    const name = this.name;
+    return eventStream.pipe(filter((e) => e.workflow === name || e.step === name));
+  }
+
+  /** Retries on failure with backoff; see {@link retry}. */
+  retry(options?: RetryOptions<O>): Primitive<I, O> {
+    return retry(this, options);
+  }
+  /** Bounds each call by a time limit that also clamps to outer deadlines; see {@link timeout}. */
+  timeout(options: number | TimeoutOptions): Primitive<I, O> {
+    return timeout(this, options);
+  }
+  /** Tries alternatives in order when this fails; see {@link fallback}. */
+  fallback(...args: FallbackArgs<I, O>): Primitive<I, O> {
+    return fallback(this, ...args);
+  }
+  /** Sheds calls while a dependency is failing; see {@link circuitBreaker}. */
+  circuitBreaker(options?: CircuitBreakerArg): Primitive<I, O> {
+    return circuitBreaker(this, options);
+  }
+  /** Limits concurrency with a bounded queue; see {@link bulkhead}. */
+  bulkhead(options: BulkheadArg): Primitive<I, O> {
+    return bulkhead(this, options);
+  }
+  /** Limits the call rate with a token bucket; see {@link rateLimit}. */
+  rateLimit(options: RateLimitArg): Primitive<I, O> {
+    return rateLimit(this, options);
+  }
+  /** Starts extra attempts when the first is slow; see {@link hedge}. */
+  hedge(options?: HedgeOptions): Primitive<I, O> {
+    return hedge(this, options);
+  }
+  /** Injects faults, latency or results, for testing resilience; see {@link chaos}. */
+  chaos(options: ChaosOptions<O>): Primitive<I, O> {
+    return chaos(this, options);
+  }
+}
+
+/**
+ * Builds a primitive from an exec function. For authors of new primitives: `exec` receives the
+ * calling context; wrap an inner primitive by calling `inner.exec(input, ctx)`.
+ *
+ * @example
+ * ```ts
+ * const logged = <I, O>(p: Primitive<I, O>) =>
+ *   definePrimitive(p.name, 'logged', async (input: I, ctx) => { console.log(ctx.step); return p.exec(input, ctx); });
+ * ```
+ */
+export function definePrimitive<I, O>(name: string, kind: string, exec: Exec<I, O>): Primitive<I, O> {
+  return new Primitive(name, kind, exec);
+}
+
+/** @internal Runs a user function, turning a synchronous throw into a rejection. */
+export function callUser<T>(fn: () => T | Promise<T>): Promise<T> {
+  try {
+    const out = fn();
+    return isThenable<T>(out) ? Promise.resolve(out) : Promise.resolve(out);
+  } catch (error) {
+    return Promise.reject(toError(error));
+  }
+}
