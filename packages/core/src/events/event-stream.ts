@@ -1,4 +1,4 @@
-import { Observable, type Operator, type Subscriber, type Observer, type Subscription } from 'rxjs';
+import { Observable, Subscriber, type Operator, type Observer, type Subscription } from 'rxjs';
 import type { WeftEvent } from './event-types.js';
 
 type Listener = (event: WeftEvent) => void;
@@ -18,6 +18,8 @@ export class EventStream<T> extends Observable<T> {
 
   override subscribe(observerOrNext?: Partial<Observer<T>> | ((value: T) => void) | null): Subscription {
     if (observerOrNext == null) return super.subscribe();
+    // Inner links of a pipe() chain are Subscribers: pass them through so teardown stays chained.
+    if (observerOrNext instanceof Subscriber) return super.subscribe(observerOrNext);
     if (typeof observerOrNext === 'function') return super.subscribe(guard(observerOrNext));
     const o = observerOrNext;
     return super.subscribe({

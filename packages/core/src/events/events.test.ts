@@ -1,0 +1,73 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { filter, type Subscription } from 'rxjs';
+import { events } from './event-stream.js';
+import type { WeftEvent } from './event-types.js';
+import { step } from '../step/step.js';
+import { sequence } from '../composition/sequence.js';
+import { hub } from './event-stream.js';
+
+describe('events', () => {
+  const subs: Subscription[] = [];
+  afterEach(() => {
+    subs.splice(0).forEach((s) => s.unsubscribe());
+  });
+
+  it('reports each run and step starting and finishing with outcome and duration', async () => {
+    const seen: WeftEvent[] = [];
+    subs.push(events.subscribe((e) => seen.push(e)));
+    const flow = sequence(step('a', (n: number) => n + 1), step('b', (n: number) => n * 2));
+    await flow.run(1, { workflow: 'ev', correlationId: 'ev-1' });
+    expect(seen.map((e) => `${e.type}:${e.step}`)).toEqual(['run.started:a>b', 'step.started:a', 'step.finished:a', 'step.started:b', 'step.finished:b', 'run.finished:a>b']);
+    const finished = seen.at(-1)!;
+    expect(finished.type === 'run.finished' && finished.outcome).toBe('success');
+    expect(finished.type === 'run.finished' && finished.durationMs).toBeGreaterThanOrEqual(0);
+    expect(seen.every((e) => e.workflow === 'ev' && e.correlationId === 'ev-1')).toBe(true);
+  });
+
+  it('reports failures with the error', async () => {
+    const seen: WeftEvent[] = [];
+    subs.push(events.pipe(filter((e) => e.type === 'step.finished')).subscribe((e) => seen.push(e)));
+    await step('fails', () => {
+      throw new Error('x');
+    })
+      .run(undefined)
+      .catch(() => {});
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.type === 'step.finished' && seen[0]!.outcome).toBe('error');
+  });
+
+  it('is inactive and costs nothing when nobody listens', () => {
+    expect(hub.active).toBe(false);
+    const s = events.subscribe(() => {});
+    expect(hub.active).toBe(true);
+    s.unsubscribe();
+    expect(hub.active).toBe(false);
+  });
+
+  it('a subscriber that throws never breaks a run, even through pipe()', async () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    subs.push(events.subscribe(() => {
+      throw new Error('bad subscriber');
+    }));
+    subs.push(events.pipe(filter((e) => e.type === 'step.started')).subscribe(() => {
+      throw new Error('bad piped subscriber');
+    }));
+    const seen: string[] = [];
+    subs.push(events.subscribe((e) => seen.push(e.type)));
+    expect(await step('resilient', () => 7).run(undefined)).toBe(7);
+    expect(seen).toContain('run.finished');
+    await new Promise((r) => setTimeout(r, 5));
+    expect(warn).toHaveBeenCalled();
+    warn.mockRestore();
+  });
+
+  it('primitive.events filters to that primitive', async () => {
+    const mine = step('mine', () => 1);
+    const seen: string[] = [];
+    subs.push(mine.events.subscribe((e) => seen.push(e.step)));
+    await step('other', () => 1).run(undefined);
+    await mine.run(undefined);
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((s) => s === 'mine')).toBe(true);
+  });
+});
