@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { context as otelContext, trace } from '@opentelemetry/api';
 import { filter, type Observable } from 'rxjs';
 import type { RunAttributes } from './context/run-context.js';
-import { resolveCorrelationId } from './context/correlation-id.js';
+import { acceptCorrelationId } from './context/correlation-id.js';
 import { AbortedError } from './errors/aborted-error.js';
 import { TimeoutError } from './errors/timeout-error.js';
 import { toError } from './errors/non-error-thrown.js';
@@ -44,6 +43,7 @@ export interface RunOptions {
 export type Exec<I, O> = (input: I, ctx: Ctx) => Promise<O>;
 
 const EMPTY: RunOptions = Object.freeze({});
+const NO_ID = Object.freeze({ id: undefined, replaced: undefined });
 const NO_ATTRIBUTES: RunAttributes = Object.freeze({});
 
 /**
@@ -88,37 +88,45 @@ export class Primitive<I, O> {
    */
   run(input: I, options?: RunOptions): Promise<O> {
     const o = options ?? EMPTY;
-    const now = Date.now();
     let deadline: number | undefined;
-    if (o.timeout !== undefined) {
-      optionalNumber('timeout', o.timeout, { min: 0 });
-      deadline = now + o.timeout;
+    let now = 0;
+    if (o.timeout !== undefined || o.deadline !== undefined) {
+      now = Date.now();
+      if (o.timeout !== undefined) {
+        optionalNumber('timeout', o.timeout, { min: 0 });
+        deadline = now + o.timeout;
+      }
+      if (o.deadline !== undefined) {
+        const d = o.deadline instanceof Date ? o.deadline.getTime() : o.deadline;
+        if (typeof d !== 'number' || Number.isNaN(d)) fail('deadline', 'epoch milliseconds or a Date', o.deadline);
+        deadline = deadline === undefined ? d : Math.min(deadline, d);
+      }
     }
-    if (o.deadline !== undefined) {
-      const d = o.deadline instanceof Date ? o.deadline.getTime() : o.deadline;
-      if (typeof d !== 'number' || Number.isNaN(d)) fail('deadline', 'epoch milliseconds or a Date', o.deadline);
-      deadline = deadline === undefined ? d : Math.min(deadline, d);
-    }
-    const { id, replaced } = resolveCorrelationId(o.correlationId);
+    const { id, replaced } = o.correlationId === undefined ? NO_ID : acceptCorrelationId(o.correlationId);
     const attributes = o.attributes ? Object.freeze({ ...o.attributes }) : NO_ATTRIBUTES;
     const workflow = o.workflow ?? this.name;
-    const runState = new RunState(id, replaced, randomUUID(), workflow, attributes);
+    const runState = new RunState(id, replaced, workflow, attributes);
 
     const scope = new Scope();
     const active = otelContext.active();
-    const span = tracer.startSpan(workflow, {
-      attributes: {
-        ...attributes,
-        'weft.workflow': workflow,
-        'weft.step': this.name,
-        'weft.primitive': this.kind,
-        'weft.correlation_id': id,
-        'weft.run_id': runState.runId,
-      },
-    }, active);
+    const span = tracer.startSpan(workflow, undefined, active);
     const recording = span.isRecording();
+    if (recording) {
+      try {
+        span.setAttributes({
+          ...attributes,
+          'weft.workflow': workflow,
+          'weft.step': this.name,
+          'weft.primitive': this.kind,
+          'weft.correlation_id': runState.correlationId,
+          'weft.run_id': runState.runId,
+        });
+        if (replaced) span.setAttribute('weft.correlation_id_replaced', replaced);
+      } catch {
+        // telemetry never breaks a workflow
+      }
+    }
     const ctx = new Ctx(runState, this.name, scope, deadline, 1, recording ? span : undefined, recording ? trace.setSpan(active, span) : active);
-    if (recording && replaced) span.setAttribute('weft.correlation_id_replaced', replaced);
 
     const watching = listening();
     const t0 = watching ? performance.now() : 0;

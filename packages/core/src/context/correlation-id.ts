@@ -44,3 +44,10 @@ export function resolveCorrelationId(value: unknown): { id: string; replaced: Co
   const reason = checkCorrelationId(value);
   return reason === undefined ? { id: value as string, replaced: undefined } : { id: randomUUID(), replaced: reason };
 }
+
+/** @internal Like resolveCorrelationId, but leaves generation to the caller (undefined id = generate lazily). */
+export function acceptCorrelationId(value: unknown): { id: string | undefined; replaced: CorrelationIdRejection | undefined } {
+  if (value === undefined || value === null || value === '') return { id: undefined, replaced: undefined };
+  const reason = checkCorrelationId(value);
+  return reason === undefined ? { id: value as string, replaced: undefined } : { id: undefined, replaced: reason };
+}

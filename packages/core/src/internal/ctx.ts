@@ -1,21 +1,38 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Context as OtelContext, Span } from '@opentelemetry/api';
 import type { RunAttributes, RunContext } from '../context/run-context.js';
 import type { CorrelationIdRejection } from '../context/correlation-id.js';
 import { AbortedError } from '../errors/aborted-error.js';
 import { Scope } from './scope.js';
 
-/** State shared by every context of one run. */
+const RUN_PREFIX = randomBytes(6).toString('hex');
+let runCounter = 0;
+
+/**
+ * State shared by every context of one run. The correlation ID (when the caller gave none) and the
+ * run ID are generated on first read, so a run that nobody observes never pays for them.
+ */
 export class RunState {
   /** Lazily created per-run bag for primitives that keep run-scoped data (the cost ledger). */
   bag: Map<symbol, unknown> | undefined;
+  private cid: string | undefined;
+  private rid: string | undefined;
   constructor(
-    readonly correlationId: string,
+    correlationId: string | undefined,
     readonly correlationIdReplaced: CorrelationIdRejection | undefined,
-    readonly runId: string,
     readonly workflow: string,
     readonly attributes: RunAttributes,
-  ) {}
+  ) {
+    this.cid = correlationId;
+  }
+  get correlationId(): string {
+    return (this.cid ??= randomUUID());
+  }
+  /** Unique per run in this process and across processes: a random process prefix and a counter. */
+  get runId(): string {
+    return (this.rid ??= `${RUN_PREFIX}-${(++runCounter).toString(36)}`);
+  }
 }
 
 /**

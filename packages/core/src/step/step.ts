@@ -1,4 +1,4 @@
-import { context as otelContext } from '@opentelemetry/api';
+import { context as otelContext, type Span } from '@opentelemetry/api';
 import type { z } from 'zod';
 import type { RunContext } from '../context/run-context.js';
 import { ValidationError, type ValidationIssue } from '../errors/validation-error.js';
@@ -53,14 +53,17 @@ export function step(nameOrDefinition: string | StepDefinition<z.ZodType | undef
   const exec = (input: unknown, parent: Ctx): Promise<unknown> => {
     if (parent.scope.aborted) return Promise.reject(abortReasonError(parent.scope.reason));
     let ctx = parent.step === name ? parent : parent.with({ step: name });
-    const traced = childSpan(ctx, name, {
-      'weft.step': name,
-      'weft.workflow': ctx.run.workflow,
-      'weft.correlation_id': ctx.run.correlationId,
-      'weft.attempt': ctx.attempt,
-    });
-    ctx = traced.ctx;
-    const span = traced.span;
+    let span: Span | undefined;
+    if (ctx.span !== undefined) {
+      const traced = childSpan(ctx, name, {
+        'weft.step': name,
+        'weft.workflow': ctx.run.workflow,
+        'weft.correlation_id': ctx.run.correlationId,
+        'weft.attempt': ctx.attempt,
+      });
+      ctx = traced.ctx;
+      span = traced.span;
+    }
     const watching = listening();
     const t0 = watching ? performance.now() : 0;
     if (watching) emit(ctx, 'step', { type: 'step.started', attempt: ctx.attempt });
