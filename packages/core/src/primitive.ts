@@ -37,6 +37,8 @@ export interface RunOptions {
   readonly attributes?: RunAttributes;
   /** The workflow name for events, spans and metrics. @default the primitive's name */
   readonly workflow?: string;
+  /** Secrets for the steps (`ctx.secret(name)`): never put on spans, events or metric labels, and redacted by Weft's loggers. */
+  readonly secrets?: Readonly<Record<string, string>>;
 }
 
 /** @internal How a primitive executes inside a run. */
@@ -106,6 +108,7 @@ export class Primitive<I, O> {
     const attributes = o.attributes ? Object.freeze({ ...o.attributes }) : NO_ATTRIBUTES;
     const workflow = o.workflow ?? this.name;
     const runState = new RunState(id, replaced, workflow, attributes);
+    if (o.secrets !== undefined) runState.secrets = Object.freeze({ ...o.secrets });
 
     const scope = new Scope();
     const active = otelContext.active();

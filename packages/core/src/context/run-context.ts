@@ -32,6 +32,11 @@ export interface RunContext {
   readonly attempt: number;
   /** The run's attributes, frozen. */
   readonly attributes: RunAttributes;
+  /**
+   * A secret passed in `run(input, { secrets })`, such as an API key. Secrets are kept apart from
+   * attributes: they never go on spans, events or metric labels, and Weft's loggers redact them.
+   */
+  secret(name: string): string | undefined;
   /** Milliseconds left until the deadline, or Infinity. Never negative. */
   remaining(): number;
   /** Throws the abort reason when the run is aborted. */

@@ -16,6 +16,8 @@ let runCounter = 0;
 export class RunState {
   /** Lazily created per-run bag for primitives that keep run-scoped data (the cost ledger). */
   bag: Map<symbol, unknown> | undefined;
+  /** Secrets of the run: readable by steps, never logged and never put on spans or events. */
+  secrets: Readonly<Record<string, string>> | undefined;
   private cid: string | undefined;
   private rid: string | undefined;
   constructor(
@@ -66,6 +68,10 @@ export class Ctx implements RunContext {
   }
   get attributes(): RunAttributes {
     return this.run.attributes;
+  }
+  secret(name: string): string | undefined {
+    const secrets = this.run.secrets;
+    return secrets !== undefined && Object.prototype.hasOwnProperty.call(secrets, name) ? secrets[name] : undefined;
   }
   get signal(): AbortSignal {
     return this.scope.signal;
@@ -121,4 +127,17 @@ export const storage = new AsyncLocalStorage<Ctx>();
  */
 export function currentContext(): RunContext | undefined {
   return storage.getStore();
+}
+
+/**
+ * The secret values of a run, for redaction by loggers and exporters. Empty outside a run.
+ *
+ * @example
+ * ```ts
+ * const redact = (line: string) => secretValues().reduce((l, v) => l.split(v).join('[REDACTED]'), line);
+ * ```
+ */
+export function secretValues(ctx: RunContext | undefined = storage.getStore()): string[] {
+  const secrets = ctx instanceof Ctx ? ctx.run.secrets : undefined;
+  return secrets ? Object.values(secrets).filter((v) => typeof v === 'string' && v.length > 0) : [];
 }

@@ -75,4 +75,11 @@ describe('spans', () => {
     const req = spans.find((s) => s.name === 'http-request')!;
     expect(parentId(spans.find((s) => s.name === 'handler')!)).toBe(req.spanContext().spanId);
   });
+
+  it('never puts secrets on spans', async () => {
+    await step('secretive', (_: void, ctx) => ctx.secret('token')!.length).run(undefined, { secrets: { token: 'tok-SECRET-42' }, attributes: { a: 1 } });
+    const dump = JSON.stringify(t.spans().map((s) => ({ name: s.name, attributes: s.attributes, events: s.events })));
+    expect(dump).toContain('secretive');
+    expect(dump).not.toContain('tok-SECRET-42');
+  });
 });

@@ -133,3 +133,13 @@ describe('step', () => {
     expect(Object.isFrozen(s)).toBe(true);
   });
 });
+
+describe('secrets', () => {
+  it('are readable by steps but kept out of attributes', async () => {
+    const seen = await step('uses-secret', (_: void, ctx) => ({ key: ctx.secret('apiKey'), attrs: ctx.attributes, missing: ctx.secret('nope') })).run(undefined, {
+      secrets: { apiKey: 'sk-live-123' },
+      attributes: { tenant: 't1' },
+    });
+    expect(seen).toEqual({ key: 'sk-live-123', attrs: { tenant: 't1' }, missing: undefined });
+  });
+});
