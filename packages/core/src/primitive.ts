@@ -246,7 +246,7 @@ export class Primitive<I, O> {
     return hedge(this, options);
   }
   /** Injects faults, latency or results, for testing resilience; see {@link chaos}. */
-  chaos(options: ChaosOptions<O>): Primitive<I, O> {
+  chaos(options: ChaosOptions<O, I>): Primitive<I, O> {
     return chaos(this, options);
   }
 }

@@ -1,7 +1,275 @@
-// PLACEHOLDER: replaced by the hedge implementation.
-import type { Primitive } from '../primitive.js';
-export interface HedgeOptions { readonly delayMs?: number }
-export function hedge<I, O>(primitive: Primitive<I, O>, _options?: HedgeOptions): Primitive<I, O> {
-  void primitive;
-  throw new Error('hedge: not implemented yet');
+import { AbortedError } from '../errors/aborted-error.js';
+import { toError } from '../errors/non-error-thrown.js';
+import { abortReasonError, type Ctx } from '../internal/ctx.js';
+import { emit, listening } from '../internal/emit.js';
+import { Scope } from '../internal/scope.js';
+import { fail, number, optionalNumber, optionsObject } from '../internal/validate-options.js';
+import { Primitive, type Exec } from '../primitive.js';
+import { LatencyWindow } from './latency-window.js';
+
+/** An adaptive hedging delay: a quantile of the latencies of recent successful calls. */
+export interface HedgeQuantileDelay {
+  /** Which quantile of recent successful latencies to wait, `0 < quantile <= 1`, e.g. `0.95`. */
+  readonly quantile: number;
+  /** How many samples must be held before the quantile is used instead of `fallbackMs`. @default 20 */
+  readonly minSamples?: number;
+  /** The delay used until `minSamples` samples are held. @default 100 */
+  readonly fallbackMs?: number;
+  /** How many recent latencies the ring buffer keeps; older ones are forgotten. @default 100 */
+  readonly window?: number;
+}
+
+/** Options for {@link hedge}. */
+export interface HedgeOptions {
+  /**
+   * Fixed milliseconds to wait for an attempt before starting the next one. `0` starts every
+   * attempt at once. Give either `delayMs` or `delay`, not both.
+   * @default 100
+   */
+  readonly delayMs?: number;
+  /**
+   * An adaptive delay instead of `delayMs`: wait the observed `quantile` of recent successful
+   * latencies of this hedge primitive (its winning attempts, each measured from its own start).
+   */
+  readonly delay?: HedgeQuantileDelay;
+  /** How many attempts may run in total, the first included. @default 2 */
+  readonly maxAttempts?: number;
+  /**
+   * Whether a failed attempt starts the next attempt at once (without waiting for the delay).
+   * When it returns `false`, the call rejects with that error at once and aborts the other attempts:
+   * use it for errors that every attempt would hit too (bad input, 4xx).
+   * @default true
+   */
+  readonly hedgeOnError?: boolean | ((error: Error, attempt: number) => boolean);
+}
+
+const DEFAULTS = {
+  delayMs: 100,
+  maxAttempts: 2,
+  hedgeOnError: true,
+} satisfies Required<Omit<HedgeOptions, 'delay'>>;
+
+const QUANTILE_DEFAULTS = {
+  minSamples: 20,
+  fallbackMs: 100,
+  window: 100,
+} satisfies Required<Omit<HedgeQuantileDelay, 'quantile'>>;
+
+const MAX_DELAY = 2_147_483_647;
+
+/** Resolved, validated configuration shared by every call of one hedge primitive. */
+interface Config<I, O> {
+  readonly inner: Exec<I, O>;
+  readonly maxAttempts: number;
+  readonly fixedDelay: number;
+  readonly window: LatencyWindow | undefined;
+  readonly quantile: number;
+  readonly minSamples: number;
+  readonly hedgeOnError: ((error: Error, attempt: number) => boolean) | undefined;
+  readonly failFast: boolean;
+}
+
+/**
+ * Starts another attempt when the current one is slow, and keeps whichever succeeds first
+ * (request hedging, as in "The Tail at Scale").
+ *
+ * - Attempt 1 starts at once; each further attempt starts after the delay (fixed `delayMs`, or the
+ *   observed `delay.quantile` of recent successful latencies), up to `maxAttempts` in total.
+ *   Each attempt runs in its own child scope and sees `ctx.attempt` = 1, 2, ...
+ * - The first success wins: the other attempts' signals abort with an `AbortedError`, and the
+ *   pending hedge timer is cleared.
+ * - A failed attempt has its own scope aborted and, when attempts remain, starts the next one at once
+ *   instead of waiting for the delay (unless `hedgeOnError` says no: then the call fails fast with it).
+ * - When every attempt has failed, the call rejects with the error of the attempt that failed last.
+ * - An outer abort aborts every attempt and rejects at once. No timer outlives the call.
+ *
+ * Emits `hedge.started` for each extra attempt (`attempt`, `delayMs`, `trigger`) and `hedge.won`
+ * (`attempt`, `hedged`) for the winner. Only hedge idempotent work: attempts may run concurrently.
+ *
+ * @example
+ * ```ts
+ * const fast = hedge(fetchQuote, { delayMs: 50, maxAttempts: 3 });
+ * const adaptive = fetchQuote.hedge({ delay: { quantile: 0.95, minSamples: 20, fallbackMs: 80 } });
+ * ```
+ */
+export function hedge<I, O>(primitive: Primitive<I, O>, options?: HedgeOptions): Primitive<I, O> {
+  if (!(primitive instanceof Primitive)) fail('primitive', 'a primitive', primitive);
+  const o = optionsObject('options', options);
+  const maxAttempts = number('maxAttempts', o.maxAttempts, DEFAULTS.maxAttempts, { min: 1, max: 100, integer: true });
+  let fixedDelay = DEFAULTS.delayMs;
+  let window: LatencyWindow | undefined;
+  let quantile = NaN;
+  let minSamples = 0;
+  if (o.delay !== undefined) {
+    if (o.delayMs !== undefined) fail('delay', 'left out when `delayMs` is given (use one of them)', o.delay);
+    const d = optionsObject('delay', o.delay);
+    quantile = optionalNumber('delay.quantile', d.quantile, { min: 0, max: 1 }) ?? fail('delay.quantile', 'a number > 0 <= 1', d.quantile);
+    if (quantile === 0) fail('delay.quantile', 'a number > 0 <= 1', d.quantile);
+    const size = number('delay.window', d.window, QUANTILE_DEFAULTS.window, { min: 1, max: 100_000, integer: true });
+    minSamples = number('delay.minSamples', d.minSamples, Math.min(QUANTILE_DEFAULTS.minSamples, size), { min: 1, max: size, integer: true });
+    fixedDelay = number('delay.fallbackMs', d.fallbackMs, QUANTILE_DEFAULTS.fallbackMs, { min: 0, max: MAX_DELAY });
+    window = new LatencyWindow(size);
+  } else {
+    fixedDelay = number('delayMs', o.delayMs, DEFAULTS.delayMs, { min: 0, max: MAX_DELAY });
+  }
+  const rawOnError = o.hedgeOnError ?? DEFAULTS.hedgeOnError;
+  if (typeof rawOnError !== 'boolean' && typeof rawOnError !== 'function') fail('hedgeOnError', 'a boolean or a function', rawOnError);
+
+  const config: Config<I, O> = {
+    inner: primitive.exec,
+    maxAttempts,
+    fixedDelay,
+    window,
+    quantile,
+    minSamples,
+    hedgeOnError: typeof rawOnError === 'function' ? (rawOnError as (error: Error, attempt: number) => boolean) : undefined,
+    failFast: rawOnError === false,
+  };
+
+  const exec: Exec<I, O> = (input, ctx) => {
+    if (ctx.scope.aborted) return Promise.reject(abortReasonError(ctx.scope.reason));
+    return new Promise<O>((resolve, reject) => {
+      new HedgeCall(config, input, ctx, resolve, reject).start(0, 'delay');
+    });
+  };
+  return new Primitive(primitive.name, 'hedge', exec);
+}
+
+/** The state of one hedged call. A class so that per-call state costs one object, not a web of closures. */
+class HedgeCall<I, O> {
+  private settled = false;
+  private started = 0;
+  private failed = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly scopes: Scope[] = [];
+  private readonly startTimes: number[] | undefined;
+  private readonly delayMs: number;
+  private readonly offOuter: () => void;
+
+  constructor(
+    private readonly config: Config<I, O>,
+    private readonly input: I,
+    private readonly ctx: Ctx,
+    private readonly resolve: (value: O) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {
+    const w = config.window;
+    if (w === undefined) this.delayMs = config.fixedDelay;
+    else {
+      this.startTimes = [];
+      this.delayMs = w.size >= config.minSamples ? Math.min(MAX_DELAY, Math.max(0, w.quantile(config.quantile))) : config.fixedDelay;
+    }
+    this.offOuter = ctx.scope.onAbort((reason) => this.onOuterAbort(reason));
+  }
+
+  /** Starts the next attempt; `delayMs`/`trigger` describe what started it, for the event. */
+  start(delayMs: number, trigger: 'delay' | 'error'): void {
+    if (this.settled) return;
+    const attempt = ++this.started;
+    const ctx = this.ctx;
+    const scope = new Scope(ctx.scope);
+    this.scopes.push(scope);
+    if (this.startTimes) this.startTimes.push(performance.now());
+    if (attempt > 1 && listening()) emit(ctx, 'hedge', { type: 'hedge.started', attempt, delayMs, trigger });
+    let p: Promise<O>;
+    try {
+      p = this.config.inner(this.input, ctx.with({ scope, attempt }));
+    } catch (error) {
+      p = Promise.reject(toError(error));
+    }
+    p.then(
+      (value) => this.onSuccess(attempt, value),
+      (error: unknown) => this.onFailure(attempt, error),
+    );
+    if (attempt < this.config.maxAttempts && !this.settled) {
+      if (this.delayMs === 0) this.start(0, 'delay');
+      else this.timer = setTimeout(fire, this.delayMs, this);
+    }
+  }
+
+  /** The hedge timer fired: the latest attempt is slow. */
+  onTimer(): void {
+    this.timer = undefined;
+    this.start(this.delayMs, 'delay');
+  }
+
+  private onSuccess(attempt: number, value: O): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.cleanup();
+    const scopes = this.scopes;
+    if (scopes.length > 1) {
+      const reason = new AbortedError(undefined, 'Another hedged attempt won');
+      for (let i = 0; i < scopes.length; i++) if (i !== attempt - 1) scopes[i]!.abort(reason);
+    }
+    for (const s of scopes) s.dispose();
+    const w = this.config.window;
+    if (w !== undefined) w.record(performance.now() - this.startTimes![attempt - 1]!);
+    if (listening()) emit(this.ctx, 'hedge', { type: 'hedge.won', attempt, hedged: this.started > 1 });
+    this.resolve(value);
+  }
+
+  private onFailure(attempt: number, thrown: unknown): void {
+    if (this.settled) return;
+    const error = toError(thrown);
+    this.failed++;
+    // The failed attempt is done: abort whatever it left behind (sub-work, lingering listeners).
+    const scope = this.scopes[attempt - 1]!;
+    scope.abort(new AbortedError(error, 'The hedged attempt failed'));
+    scope.dispose();
+    const c = this.config;
+    const hedgeable = !c.failFast && (c.hedgeOnError === undefined || callPredicate(c.hedgeOnError, error, attempt));
+    if (hedgeable && this.started < c.maxAttempts) {
+      if (this.timer !== undefined) {
+        clearTimeout(this.timer);
+        this.timer = undefined;
+      }
+      this.start(0, 'error');
+      return;
+    }
+    if (hedgeable && this.failed < this.started) return; // others still running
+    this.settled = true;
+    this.cleanup();
+    if (this.failed < this.started) {
+      const reason = new AbortedError(error, 'A hedged attempt failed with an error that is not hedged');
+      for (const s of this.scopes) s.abort(reason);
+    }
+    for (const s of this.scopes) s.dispose();
+    this.reject(error);
+  }
+
+  private onOuterAbort(reason: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    // Abort explicitly before disposing: the parent's callbacks run before it walks its children,
+    // and a disposed child would otherwise be skipped.
+    for (const s of this.scopes) {
+      s.abort(reason);
+      s.dispose();
+    }
+    this.reject(abortReasonError(reason));
+  }
+
+  private cleanup(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    this.offOuter();
+  }
+}
+
+function fire(call: { onTimer(): void }): void {
+  call.onTimer();
+}
+
+/** A throwing predicate must not break the call: treat the error as not hedgeable. */
+function callPredicate(fn: (error: Error, attempt: number) => boolean, error: Error, attempt: number): boolean {
+  try {
+    return fn(error, attempt) === true;
+  } catch {
+    return false;
+  }
 }

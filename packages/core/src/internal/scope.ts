@@ -41,6 +41,10 @@ export class Scope {
     if (this.aborted) return;
     this.aborted = true;
     this.reason = reason;
+    // Snapshot the children first: an abort callback may dispose a child scope (detaching it), and
+    // that child must still be aborted.
+    const children = this.children;
+    this.children = undefined;
     this.controller?.abort(reason);
     const cbs = this.onAbortCallbacks;
     if (cbs) {
@@ -53,11 +57,7 @@ export class Scope {
         }
       }
     }
-    const children = this.children;
-    if (children) {
-      this.children = undefined;
-      for (const child of children) child.abort(reason);
-    }
+    if (children) for (const child of children) child.abort(reason);
   }
 
   /** Calls `cb` once when the scope aborts. Returns a function that removes it. */

@@ -1,0 +1,2 @@
+export { hedge } from './hedge.js';
+export type { HedgeOptions, HedgeQuantileDelay } from './hedge.js';
