@@ -1,0 +1,2 @@
+export { fallback } from './fallback.js';
+export type { FallbackAlternative, FallbackArgs, FallbackFn, FallbackOptions } from './fallback.js';
