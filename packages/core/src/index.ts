@@ -1,5 +1,5 @@
 export { Primitive, definePrimitive } from './primitive.js';
-export type { RunOptions } from './primitive.js';
+export type { RunOptions, RunResult } from './primitive.js';
 export { step } from './step/step.js';
 export type { StepFn, StepDefinition } from './step/step.js';
 export { sequence } from './composition/sequence.js';
@@ -49,3 +49,5 @@ export { hedge } from './hedge/index.js';
 export type { HedgeOptions, HedgeQuantileDelay } from './hedge/index.js';
 export { chaos, CHAOS_ENV, seededRandom } from './chaos/index.js';
 export type { ChaosOptions, ChaosFault, ChaosLatency, ChaosResult } from './chaos/index.js';
+export { recordCost, cost, llmUsage, getLedger, createPriceTable, defaultPriceTable, DEFAULT_PRICES, PRICES_AS_OF, budget, LocalBudgetStore } from './cost/index.js';
+export type { CostUsage, RecordCostOptions, CostOptions, CostLedger, CostEntry, PriceTable, PriceTableOptions, ModelPrice, BudgetOptions, BudgetWindow, BudgetStore, BudgetCharge, LocalBudgetStoreOptions } from './cost/index.js';

@@ -22,6 +22,10 @@ import { bulkhead, type BulkheadArg } from './bulkhead/bulkhead.js';
 import { rateLimit, type RateLimitArg } from './rate-limit/rate-limit.js';
 import { hedge, type HedgeOptions } from './hedge/hedge.js';
 import { chaos, type ChaosOptions } from './chaos/chaos.js';
+import { cost, type CostOptions } from './cost/cost.js';
+import { budget, type BudgetOptions } from './cost/budget.js';
+import { ledgerOfRun } from './cost/ledger.js';
+import type { CostLedger } from './cost/index.js';
 
 /** Options for one `run()`. */
 export interface RunOptions {
@@ -39,6 +43,18 @@ export interface RunOptions {
   readonly workflow?: string;
   /** Secrets for the steps (`ctx.secret(name)`): never put on spans, events or metric labels, and redacted by Weft's loggers. */
   readonly secrets?: Readonly<Record<string, string>>;
+}
+
+/** What `runDetailed()` resolves with. */
+export interface RunResult<O> {
+  readonly output: O;
+  readonly correlationId: string;
+  /** Set when the caller's correlation ID was malformed and replaced. */
+  readonly correlationIdReplaced: string | undefined;
+  readonly runId: string;
+  readonly durationMs: number;
+  /** Every cost recorded during the run, with totals by step and model. */
+  readonly cost: CostLedger;
 }
 
 /** @internal How a primitive executes inside a run. */
@@ -89,6 +105,28 @@ export class Primitive<I, O> {
    * ```
    */
   run(input: I, options?: RunOptions): Promise<O> {
+    return this.start(input, options, undefined);
+  }
+
+  /**
+   * Runs like `run()`, and resolves with the output plus what the run recorded: its correlation ID,
+   * run ID, duration and cost ledger. On failure it rejects exactly like `run()`.
+   *
+   * @example
+   * ```ts
+   * const { output, cost, correlationId } = await answer.runDetailed(question);
+   * console.log(cost.total, cost.byModel);
+   * ```
+   */
+  runDetailed(input: I, options?: RunOptions): Promise<RunResult<O>> {
+    const holder: { state?: RunState; t0: number } = { t0: performance.now() };
+    return this.start(input, options, holder).then((output) => {
+      const state = holder.state!;
+      return { output, correlationId: state.correlationId, correlationIdReplaced: state.correlationIdReplaced, runId: state.runId, durationMs: performance.now() - holder.t0, cost: ledgerOfRun(state) };
+    });
+  }
+
+  private start(input: I, options: RunOptions | undefined, holder: { state?: RunState } | undefined): Promise<O> {
     const o = options ?? EMPTY;
     let deadline: number | undefined;
     let now = 0;
@@ -109,6 +147,7 @@ export class Primitive<I, O> {
     const workflow = o.workflow ?? this.name;
     const runState = new RunState(id, replaced, workflow, attributes);
     if (o.secrets !== undefined) runState.secrets = Object.freeze({ ...o.secrets });
+    if (holder) holder.state = runState;
 
     const scope = new Scope();
     const active = otelContext.active();
@@ -244,6 +283,14 @@ export class Primitive<I, O> {
   /** Starts extra attempts when the first is slow; see {@link hedge}. */
   hedge(options?: HedgeOptions): Primitive<I, O> {
     return hedge(this, options);
+  }
+  /** Records what each successful call spent; see {@link cost}. */
+  cost(options?: CostOptions<I, O>): Primitive<I, O> {
+    return cost(this, options);
+  }
+  /** Enforces a cost budget before each call; put it outside `.cost()`. See {@link budget}. */
+  budget(options: BudgetOptions<I>): Primitive<I, O> {
+    return budget(this, options);
   }
   /** Injects faults, latency or results, for testing resilience; see {@link chaos}. */
   chaos(options: ChaosOptions<O, I>): Primitive<I, O> {

@@ -1,0 +1,420 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { step } from '../step/step.js';
+import { sequence } from '../composition/sequence.js';
+import { parallel } from '../composition/parallel.js';
+import { events } from '../events/event-stream.js';
+import type { BudgetEvent, BudgetStoreErrorEvent, WeftEvent } from '../events/event-types.js';
+import { BudgetExceededError, isBudgetExceededError } from '../errors/budget-exceeded-error.js';
+import { isTimeoutError } from '../errors/timeout-error.js';
+import { isAbortedError } from '../errors/aborted-error.js';
+import { budget } from './budget.js';
+import type { BudgetCharge, BudgetStore } from './budget-store.js';
+import { LocalBudgetStore } from './local-budget-store.js';
+import { recordCost } from './record-cost.js';
+import { cost } from './cost.js';
+import { getLedger } from './ledger.js';
+
+const HOUR = 3_600_000;
+
+/** A step that records `amount` and counts its calls. */
+function spender(name: string, amount: number) {
+  const calls = { n: 0 };
+  const s = step(name, (_: unknown, ctx) => {
+    calls.n++;
+    recordCost(ctx, { amount });
+    return amount;
+  });
+  return { s, calls };
+}
+
+function capture() {
+  const seen: WeftEvent[] = [];
+  const sub = events.subscribe((e) => {
+    if (e.type.startsWith('budget.')) seen.push(e);
+  });
+  return {
+    seen,
+    of: <T extends BudgetEvent['type'] | 'budget.store_error'>(type: T): Array<T extends 'budget.store_error' ? BudgetStoreErrorEvent : BudgetEvent> =>
+      seen.filter((e) => e.type === type) as Array<T extends 'budget.store_error' ? BudgetStoreErrorEvent : BudgetEvent>,
+    stop: () => sub.unsubscribe(),
+  };
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('budget per run', () => {
+  it('blocks the step before it runs once the run has spent its budget', async () => {
+    const { s: pricey, calls } = spender('pricey', 4);
+    const guarded = budget(pricey, { name: 'per-run', perRun: 10 });
+    const ev = capture();
+    try {
+      const flow = sequence(guarded, guarded, guarded, guarded);
+      const error = await flow.run(undefined).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(BudgetExceededError);
+      expect(isBudgetExceededError(error)).toBe(true);
+      const b = error as BudgetExceededError;
+      expect([b.budget, b.limit, b.spent]).toEqual(['per-run', 10, 12]);
+      expect(calls.n).toBe(3); // 4 + 4 + 4 = 12 >= 10: the fourth never ran
+      expect(ev.of('budget.exceeded')).toHaveLength(1);
+      expect(ev.of('budget.exceeded')[0]).toMatchObject({ budget: 'per-run', scope: 'run', spent: 12, limit: 10, utilisation: 1.2, primitive: 'budget' });
+    } finally {
+      ev.stop();
+    }
+    // a new run starts from zero
+    calls.n = 0;
+    await expect(guarded.run(undefined)).resolves.toBe(4);
+    expect(calls.n).toBe(1);
+  });
+
+  it('refuses a call whose estimate does not fit what is left', async () => {
+    const { s, calls } = spender('llm', 1);
+    const guarded = budget(s, { name: 'est', perRun: 10, estimate: (n: unknown) => n as number });
+    const flow = sequence(step('spend', (n: number, ctx) => {
+      recordCost(ctx, { amount: 7 });
+      return n;
+    }), guarded);
+    await expect(flow.run(3)).resolves.toBe(1);
+    await expect(flow.run(4)).rejects.toThrow(/Budget "est" exhausted per run: spent 7 of 10, and this call's estimate of 4 does not fit/);
+    expect(calls.n).toBe(1);
+  });
+
+  it('counts the estimates of calls in flight, so parallel branches cannot all pass one check', async () => {
+    let ran = 0;
+    const slow = step('slow', async (_: unknown, ctx) => {
+      ran++;
+      await new Promise((r) => setTimeout(r, 5));
+      recordCost(ctx, { amount: 4 });
+    });
+    const guarded = budget(slow, { name: 'fanout', perRun: 10, estimate: 4 });
+    const error = await parallel([guarded, guarded, guarded]).run(undefined).catch((e: unknown) => e);
+    expect(isBudgetExceededError(error)).toBe(true);
+    expect((error as BudgetExceededError).spent).toBe(8); // two in flight, reserved
+    expect(ran).toBe(2);
+  });
+
+  it('warns once per run when the run crosses warnAt, and reports usage', async () => {
+    const { s } = spender('step', 3);
+    const guarded = budget(s, { name: 'warn-run', perRun: 10, warnAt: 0.5 });
+    const ev = capture();
+    try {
+      await sequence(guarded, guarded, guarded).run(undefined); // 3, 6 (crosses 5), 9
+      expect(ev.of('budget.warning')).toHaveLength(1);
+      expect(ev.of('budget.warning')[0]).toMatchObject({ scope: 'run', spent: 6, limit: 10, utilisation: 0.6 });
+      expect(ev.of('budget.usage').map((e) => e.spent)).toEqual([3, 6, 9]);
+      await sequence(guarded, guarded).run(undefined); // a new run warns again
+      expect(ev.of('budget.warning')).toHaveLength(2);
+    } finally {
+      ev.stop();
+    }
+  });
+});
+
+describe('budget over a rolling window', () => {
+  it('blocks the step before it runs when the window is spent, across runs', async () => {
+    const store = new LocalBudgetStore();
+    const { s, calls } = spender('llm', 4);
+    const guarded = budget(s, { name: 'daily', window: { limit: 10, windowMs: HOUR }, store });
+    await guarded.run(undefined);
+    await guarded.run(undefined);
+    await guarded.run(undefined); // 12: the store saw 8 < 10 before it
+    const error = await guarded.run(undefined).catch((e: unknown) => e);
+    expect(isBudgetExceededError(error)).toBe(true);
+    expect((error as BudgetExceededError).spent).toBe(12);
+    expect((error as Error).message).toMatch(/exhausted in its window/);
+    expect(calls.n).toBe(3);
+  });
+
+  it('reconciles the estimate with the cost actually recorded during the call', async () => {
+    const store = new LocalBudgetStore();
+    const now = Date.now();
+    const cheap = budget(spender('cheap', 2).s, { name: 'rec', window: { limit: 100, windowMs: HOUR }, estimate: 5, store });
+    await cheap.run(undefined);
+    expect(store.spent('rec', HOUR, now + 10)).toBe(2);
+    const dear = budget(spender('dear', 8).s, { name: 'rec', window: { limit: 100, windowMs: HOUR }, estimate: 5, store });
+    await dear.run(undefined);
+    expect(store.spent('rec', HOUR, now + 10)).toBe(10);
+    const failing = budget(step('fails', (_: unknown, ctx) => {
+      recordCost(ctx, { amount: 1 });
+      throw new Error('parse failed');
+    }), { name: 'rec', window: { limit: 100, windowMs: HOUR }, estimate: 5, store });
+    await expect(failing.run(undefined)).rejects.toThrow('parse failed');
+    expect(store.spent('rec', HOUR, now + 10)).toBe(11); // a failed call's recorded cost still counts
+  });
+
+  it('charges only costs recorded inside the budgeted call, not a sibling\'s', async () => {
+    const store = new LocalBudgetStore();
+    const mine = budget(step('mine', async (_: unknown, ctx) => {
+      await new Promise((r) => setTimeout(r, 5));
+      recordCost(ctx, { amount: 1 });
+    }), { name: 'sib', window: { limit: 100, windowMs: HOUR }, store });
+    const sibling = step('sibling', async (_: unknown, ctx) => {
+      await new Promise((r) => setTimeout(r, 1));
+      recordCost(ctx, { amount: 50 });
+    });
+    const total = await sequence(parallel([mine, sibling]), step('total', (_: unknown, ctx) => getLedger(ctx).total)).run(undefined);
+    expect(total).toBe(51);
+    expect(store.spent('sib', HOUR, Date.now())).toBe(1);
+  });
+
+  it('charges what cost() extracts inside it, and every nested budget', async () => {
+    const store = new LocalBudgetStore();
+    const chat = step('chat', () => ({ model: 'gpt-4o', usage: { prompt_tokens: 1_000_000, completion_tokens: 100_000 } }));
+    const inner = budget(cost(chat), { name: 'inner', window: { limit: 100, windowMs: HOUR }, estimate: 1, store });
+    const outer = budget(sequence(inner, step('more', (_: unknown, ctx) => recordCost(ctx, { amount: 0.5 }))), { name: 'outer', window: { limit: 100, windowMs: HOUR }, store });
+    await outer.run(undefined);
+    expect(store.spent('inner', HOUR, Date.now())).toBe(3.5);
+    expect(store.spent('outer', HOUR, Date.now())).toBe(4);
+  });
+
+  it('lets spend expire after the window (fake timers)', async () => {
+    vi.useFakeTimers({ now: 0 });
+    const store = new LocalBudgetStore({ buckets: 60 });
+    const { s, calls } = spender('llm', 5);
+    const guarded = budget(s, { name: 'roll', window: { limit: 10, windowMs: HOUR }, store });
+    await guarded.run(undefined);
+    await vi.advanceTimersByTimeAsync(30 * 60_000);
+    await guarded.run(undefined);
+    await expect(guarded.run(undefined)).rejects.toThrow(BudgetExceededError);
+    await vi.advanceTimersByTimeAsync(30 * 60_000 - 1); // 1 ms short of an hour after the first charge
+    await expect(guarded.run(undefined)).rejects.toThrow(BudgetExceededError);
+    await vi.advanceTimersByTimeAsync(60_000 + 1); // the first charge has left the window
+    await expect(guarded.run(undefined)).resolves.toBe(5);
+    expect(calls.n).toBe(3);
+    await expect(guarded.run(undefined)).rejects.toThrow(BudgetExceededError);
+  });
+
+  it('warns exactly once per upward crossing of warnAt, again after the window drains', async () => {
+    vi.useFakeTimers({ now: 0 });
+    const store = new LocalBudgetStore();
+    const { s } = spender('llm', 3);
+    const guarded = budget(s, { name: 'warn-win', window: { limit: 10, windowMs: HOUR }, store });
+    const ev = capture();
+    try {
+      await guarded.run(undefined); // 3
+      await guarded.run(undefined); // 6
+      expect(ev.of('budget.warning')).toHaveLength(0);
+      await guarded.run(undefined); // 9 >= 8
+      expect(ev.of('budget.warning')).toHaveLength(1);
+      expect(ev.of('budget.warning')[0]).toMatchObject({ budget: 'warn-win', scope: 'window', spent: 9, limit: 10, utilisation: 0.9 });
+      await guarded.run(undefined); // 9 < 10 and the estimate 0 fits: runs, 12
+      await expect(guarded.run(undefined)).rejects.toThrow(BudgetExceededError);
+      expect(ev.of('budget.warning')).toHaveLength(1);
+      expect(ev.of('budget.usage').map((e) => e.spent)).toEqual([3, 6, 9, 12]);
+      expect(ev.of('budget.exceeded')).toHaveLength(1);
+      await vi.advanceTimersByTimeAsync(2 * HOUR);
+      await guarded.run(undefined);
+      await guarded.run(undefined);
+      expect(ev.of('budget.warning')).toHaveLength(1);
+      await guarded.run(undefined);
+      expect(ev.of('budget.warning')).toHaveLength(2);
+    } finally {
+      ev.stop();
+    }
+  });
+
+  it('warns when the reservation itself crosses the threshold', async () => {
+    const store = new LocalBudgetStore();
+    const guarded = budget(spender('llm', 0).s, { name: 'warn-est', window: { limit: 10, windowMs: HOUR }, estimate: 9, store });
+    const ev = capture();
+    try {
+      await guarded.run(undefined);
+      expect(ev.of('budget.warning')).toHaveLength(1);
+      expect(ev.of('budget.warning')[0]!.spent).toBe(9);
+      expect(ev.of('budget.usage').at(-1)!.spent).toBe(0); // refunded to the actual 0
+    } finally {
+      ev.stop();
+    }
+  });
+
+  it('combines a per-run and a window limit', async () => {
+    const store = new LocalBudgetStore();
+    const { s, calls } = spender('llm', 3);
+    const guarded = budget(s, { name: 'both', perRun: 5, window: { limit: 8, windowMs: HOUR }, store });
+    await expect(sequence(guarded, guarded, guarded).run(undefined)).rejects.toMatchObject({ limit: 5, spent: 6 });
+    expect(calls.n).toBe(2);
+    await guarded.run(undefined); // the window saw 6 < 8: runs, 9
+    await expect(guarded.run(undefined)).rejects.toMatchObject({ limit: 8, spent: 9 });
+    expect(calls.n).toBe(3);
+  });
+});
+
+describe('budget store failures', () => {
+  const hanging = (): BudgetStore => ({
+    tryCharge: () => new Promise<BudgetCharge>(() => {}),
+    charge: () => new Promise<number>(() => {}),
+    spent: () => 0,
+  });
+
+  it('fails closed when the store throws: the step does not run', async () => {
+    const store: BudgetStore = {
+      tryCharge: () => {
+        throw new Error('redis down');
+      },
+      charge: () => 0,
+      spent: () => 0,
+    };
+    const { s, calls } = spender('llm', 1);
+    const ev = capture();
+    try {
+      const error = await budget(s, { name: 'closed', window: { limit: 10, windowMs: HOUR }, store }).run(undefined).catch((e: unknown) => e);
+      expect(isBudgetExceededError(error)).toBe(true);
+      expect((error as Error).message).toMatch(/could not be checked: its store failed \(redis down\)/);
+      expect(((error as Error).cause as Error).message).toBe('redis down');
+      expect((error as BudgetExceededError).spent).toBeNaN();
+      expect(calls.n).toBe(0);
+      expect(ev.of('budget.store_error')).toHaveLength(1);
+      expect(ev.of('budget.store_error')[0]).toMatchObject({ budget: 'closed', failOpen: false, operation: 'reserve', reason: 'error' });
+    } finally {
+      ev.stop();
+    }
+  });
+
+  it('fails closed when the store rejects or answers nonsense', async () => {
+    const rejecting: BudgetStore = { tryCharge: () => Promise.reject(new Error('nope')), charge: () => 0, spent: () => 0 };
+    const nonsense: BudgetStore = { tryCharge: () => 'yes' as never, charge: () => 0, spent: () => 0 };
+    const { s, calls } = spender('llm', 1);
+    await expect(budget(s, { name: 'rej', window: { limit: 10, windowMs: HOUR }, store: rejecting }).run(undefined)).rejects.toThrow(/its store failed \(nope\)/);
+    await expect(budget(s, { name: 'nonsense', window: { limit: 10, windowMs: HOUR }, store: nonsense }).run(undefined)).rejects.toThrow(BudgetExceededError);
+    expect(calls.n).toBe(0);
+  });
+
+  it('fails closed when the store hangs past storeTimeoutMs, and leaves no timer behind', async () => {
+    vi.useFakeTimers();
+    const { s, calls } = spender('llm', 1);
+    const p = budget(s, { name: 'hang', window: { limit: 10, windowMs: HOUR }, store: hanging(), storeTimeoutMs: 250 }).run(undefined);
+    const settled = p.catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(249);
+    expect(calls.n).toBe(0);
+    await vi.advanceTimersByTimeAsync(1);
+    const error = await settled;
+    expect(isBudgetExceededError(error)).toBe(true);
+    expect((error as Error).message).toMatch(/did not answer within 250 ms/);
+    expect(isTimeoutError((error as Error).cause)).toBe(true);
+    expect(calls.n).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('fails open with failOpen: true, still charging the actual cost', async () => {
+    let charged = 0;
+    const store: BudgetStore = {
+      tryCharge: () => Promise.reject(new Error('flaky')),
+      charge: (_k, amount) => (charged += amount),
+      spent: () => charged,
+    };
+    const { s, calls } = spender('llm', 2);
+    const ev = capture();
+    try {
+      await expect(budget(s, { name: 'open', window: { limit: 10, windowMs: HOUR }, store, failOpen: true, estimate: 1 }).run(undefined)).resolves.toBe(2);
+      expect(calls.n).toBe(1);
+      expect(charged).toBe(2);
+      expect(ev.of('budget.store_error')[0]).toMatchObject({ budget: 'open', failOpen: true, operation: 'reserve', reason: 'error' });
+    } finally {
+      ev.stop();
+    }
+  });
+
+  it('fails open on a hanging store and refunds a reservation that answers late', async () => {
+    vi.useFakeTimers();
+    let answer: ((c: BudgetCharge) => void) | undefined;
+    const charges: number[] = [];
+    const store: BudgetStore = {
+      tryCharge: () => new Promise<BudgetCharge>((r) => (answer = r)),
+      charge: (_k, amount) => {
+        charges.push(amount);
+        return 0;
+      },
+      spent: () => 0,
+    };
+    const { s, calls } = spender('llm', 2);
+    const p = budget(s, { name: 'late', window: { limit: 10, windowMs: HOUR }, store, failOpen: true, estimate: 3, storeTimeoutMs: 100 }).run(undefined);
+    await vi.advanceTimersByTimeAsync(100);
+    await expect(p).resolves.toBe(2);
+    expect(calls.n).toBe(1);
+    expect(charges).toEqual([2]);
+    answer!({ allowed: true, spent: 3 });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(charges).toEqual([2, -3]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('never fails a finished call when charging its actual cost fails', async () => {
+    const store: BudgetStore = {
+      tryCharge: (_k, amount) => ({ allowed: true, spent: amount }),
+      charge: () => {
+        throw new Error('write failed');
+      },
+      spent: () => 0,
+    };
+    const ev = capture();
+    try {
+      await expect(budget(spender('llm', 2).s, { name: 'charge-fail', window: { limit: 10, windowMs: HOUR }, store }).run(undefined)).resolves.toBe(2);
+      expect(ev.of('budget.store_error')[0]).toMatchObject({ budget: 'charge-fail', operation: 'charge', reason: 'error' });
+    } finally {
+      ev.stop();
+    }
+  });
+
+  it('bounds a hanging charge after the call by storeTimeoutMs too', async () => {
+    vi.useFakeTimers();
+    const store: BudgetStore = { tryCharge: (_k, amount) => ({ allowed: true, spent: amount }), charge: () => new Promise<number>(() => {}), spent: () => 0 };
+    const p = budget(spender('llm', 2).s, { name: 'charge-hang', window: { limit: 10, windowMs: HOUR }, store, storeTimeoutMs: 50 }).run(undefined);
+    await vi.advanceTimersByTimeAsync(50);
+    await expect(p).resolves.toBe(2);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('stops waiting for the store when the run is aborted', async () => {
+    vi.useFakeTimers();
+    const controller = new AbortController();
+    const { s, calls } = spender('llm', 1);
+    const p = budget(s, { name: 'abort', window: { limit: 10, windowMs: HOUR }, store: hanging() }).run(undefined, { signal: controller.signal });
+    const settled = p.catch((e: unknown) => e);
+    controller.abort(new Error('client left'));
+    expect(isAbortedError(await settled)).toBe(true);
+    expect(calls.n).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('budget options', () => {
+  it('keeps the primitive\'s name and has kind budget', () => {
+    const guarded = budget(step('llm', () => 1), { name: 'b', perRun: 1 });
+    expect([guarded.name, guarded.kind]).toEqual(['llm', 'budget']);
+  });
+
+  it('throws TypeErrors naming the bad option', () => {
+    const s = step('s', () => 1);
+    const win = { limit: 1, windowMs: 1000 };
+    expect(() => budget({} as never, { name: 'b', perRun: 1 })).toThrow(/`primitive`/);
+    expect(() => budget(s, undefined as never)).toThrow(/`options`/);
+    expect(() => budget(s, { perRun: 1 } as never)).toThrow(/`name`/);
+    expect(() => budget(s, { name: 'has space', perRun: 1 })).toThrow(/`name`/);
+    expect(() => budget(s, { name: 'b' })).toThrow(/`perRun`/);
+    expect(() => budget(s, { name: 'b', perRun: 0 })).toThrow(/`perRun`/);
+    expect(() => budget(s, { name: 'b', perRun: -1 })).toThrow(/`perRun`/);
+    expect(() => budget(s, { name: 'b', window: 5 as never })).toThrow(/`window`/);
+    expect(() => budget(s, { name: 'b', window: { limit: 0, windowMs: 1000 } })).toThrow(/`window.limit`/);
+    expect(() => budget(s, { name: 'b', window: { windowMs: 1000 } as never })).toThrow(/`window.limit`/);
+    expect(() => budget(s, { name: 'b', window: { limit: 1, windowMs: 0 } })).toThrow(/`window.windowMs`/);
+    expect(() => budget(s, { name: 'b', window: { limit: 1, windowMs: 1.5 } })).toThrow(/`window.windowMs`/);
+    expect(() => budget(s, { name: 'b', window: win, estimate: -1 })).toThrow(/`estimate`/);
+    expect(() => budget(s, { name: 'b', window: win, estimate: 'a lot' as never })).toThrow(/`estimate`/);
+    expect(() => budget(s, { name: 'b', window: win, warnAt: 1.5 })).toThrow(/`warnAt`/);
+    expect(() => budget(s, { name: 'b', window: win, warnAt: 0 })).toThrow(/`warnAt`/);
+    expect(() => budget(s, { name: 'b', window: win, storeTimeoutMs: 0 })).toThrow(/`storeTimeoutMs`/);
+    expect(() => budget(s, { name: 'b', window: win, failOpen: 'yes' as never })).toThrow(/`failOpen`/);
+    expect(() => budget(s, { name: 'b', window: win, store: {} as never })).toThrow(/`store`/);
+    expect(() => budget(s, { name: 'b', perRun: 1, store: new LocalBudgetStore() })).toThrow(/`window`/);
+  });
+
+  it('rejects the call, without running it, when estimate() returns a bad value', async () => {
+    const { s, calls } = spender('llm', 1);
+    await expect(budget(s, { name: 'b', perRun: 5, estimate: () => Number.NaN }).run(undefined)).rejects.toThrow(/`estimate`/);
+    await expect(budget(s, { name: 'b', perRun: 5, estimate: () => {
+      throw new Error('cannot estimate');
+    } }).run(undefined)).rejects.toThrow('cannot estimate');
+    expect(calls.n).toBe(0);
+  });
+});
