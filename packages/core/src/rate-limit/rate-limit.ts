@@ -1,9 +1,336 @@
-// PLACEHOLDER: replaced by the rate limit implementation.
-import type { Primitive } from '../primitive.js';
-export interface RateLimitOptions { readonly rate: number }
-export class RateLimiter { constructor(readonly options: RateLimitOptions) {} }
-export type RateLimitArg = RateLimitOptions | RateLimiter;
-export function rateLimit<I, O>(primitive: Primitive<I, O>, _options: RateLimitArg): Primitive<I, O> {
-  void primitive;
-  throw new Error('rateLimit: not implemented yet');
+import { RateLimitedError } from '../errors/rate-limited-error.js';
+import { TimeoutError } from '../errors/timeout-error.js';
+import { toError } from '../errors/non-error-thrown.js';
+import { abortReasonError, type Ctx } from '../internal/ctx.js';
+import { emit, listening } from '../internal/emit.js';
+import { isThenable } from '../internal/is-thenable.js';
+import { sleep } from '../internal/sleep.js';
+import { fail, number, oneOf, optionalFunction, optionalNumber, optionsObject, primitiveName } from '../internal/validate-options.js';
+import { Primitive, type Exec } from '../primitive.js';
+import { LocalRateLimitStore } from './local-rate-limit-store.js';
+import type { RateLimitDecision, RateLimitStore, TokenBucketConfig } from './rate-limit-store.js';
+
+/**
+ * What a rate limiter does with a call that finds no token: wait for one, or reject at once.
+ *
+ * @example
+ * ```ts
+ * const mode: RateLimitMode = 'wait';
+ * ```
+ */
+export type RateLimitMode = 'wait' | 'reject';
+
+/**
+ * Options for {@link RateLimiter} and {@link rateLimit}.
+ *
+ * @example
+ * ```ts
+ * const options: RateLimitOptions = { rate: 10, per: 1_000, burst: 20, mode: 'wait', key: 'payments-api' };
+ * ```
+ */
+export interface RateLimitOptions {
+  /** Tokens added to the bucket every `per` milliseconds: a positive number. */
+  readonly rate: number;
+  /**
+   * The refill period in milliseconds: `{ rate: 10, per: 1_000 }` is 10 calls a second.
+   * @default 1000
+   */
+  readonly per?: number;
+  /**
+   * The bucket's capacity: how many calls may go at once after an idle spell. At least `cost`.
+   * @default the larger of `rate` and `cost`
+   */
+  readonly burst?: number;
+  /**
+   * `reject`: a call without a token rejects at once with `RateLimitedError` carrying `retryAfter`.
+   * `wait`: it waits for its token (in FIFO order), unless the token cannot come before the run's
+   * deadline (or `maxWaitMs`), in which case it rejects at once; an abort ends the wait at once.
+   * @default 'reject'
+   */
+  readonly mode?: RateLimitMode;
+  /**
+   * Tokens each call takes: a positive number, at most `burst`.
+   * @default 1
+   */
+  readonly cost?: number;
+  /**
+   * In `wait` mode, the longest a call may wait for its token, further bounded by the run's deadline.
+   * @default Infinity
+   */
+  readonly maxWaitMs?: number;
+  /**
+   * The bucket's key in the store: a short name written in code. Limiters with the same key and
+   * store share one bucket (across processes, with a remote store).
+   * @default the wrapped primitive's name for `rateLimit(p, options)`; `"ratelimit"` for `new RateLimiter()`
+   */
+  readonly key?: string;
+  /**
+   * Where the bucket lives.
+   * @default a new {@link LocalRateLimitStore} of this limiter's own
+   */
+  readonly store?: RateLimitStore;
+  /**
+   * How long an asynchronous store may take (further bounded by the run's deadline) before the call
+   * falls back to a local bucket with the same config, emitting `ratelimit.store_error`.
+   * @default 50
+   */
+  readonly storeTimeoutMs?: number;
+  /**
+   * The clock in epoch milliseconds passed to the store; inject one in tests.
+   * @default () => Date.now() (read at each call, so `vi.useFakeTimers()` applies)
+   */
+  readonly clock?: () => number;
 }
+
+const DEFAULTS = {
+  per: 1000,
+  mode: 'reject',
+  cost: 1,
+  maxWaitMs: Infinity,
+  key: 'ratelimit',
+  storeTimeoutMs: 50,
+  clock: () => Date.now(),
+} as const satisfies Required<Omit<RateLimitOptions, 'rate' | 'burst' | 'store'>>;
+
+/** The largest delay setTimeout honours; waits are never planned beyond it. */
+const MAX_TIMER = 2_147_483_647;
+
+/**
+ * A token bucket rate limit, shareable by several primitives: they all draw from one bucket.
+ * The bucket lives in a {@link RateLimitStore}: in memory by default, or remote (Redis) so that
+ * processes share it. A store that fails or is too slow never fails or stalls a call: the call
+ * uses a local bucket with the same config instead, and `ratelimit.store_error` is emitted.
+ *
+ * @example
+ * ```ts
+ * const openai = new RateLimiter({ key: 'openai', rate: 500, per: 60_000, burst: 50, mode: 'wait' });
+ * const summarise = step('summarise', callModel).rateLimit(openai);
+ * const classify = step('classify', callModel).rateLimit(openai);
+ * ```
+ */
+export class RateLimiter {
+  /** The bucket's key in the store. */
+  readonly key: string;
+  /** What a call without a token does. */
+  readonly mode: RateLimitMode;
+  /** Tokens each call takes. */
+  readonly cost: number;
+  /** The bucket's shape, as passed to the store. */
+  readonly config: TokenBucketConfig;
+  /** The longest wait in `wait` mode, before the deadline bounds it. */
+  readonly maxWaitMs: number;
+  /** How long an asynchronous store may take before the local fallback is used. */
+  readonly storeTimeoutMs: number;
+  /** Where the bucket lives. */
+  readonly store: RateLimitStore;
+  private readonly clock: () => number;
+  /** The bucket used when the store fails; the store itself when it is local. */
+  private readonly local: LocalRateLimitStore;
+
+  /**
+   * @param options the bucket and its behaviour; see {@link RateLimitOptions}.
+   * @param defaultKey @internal the key when `options.key` is absent (the wrapped primitive's name).
+   */
+  constructor(options: RateLimitOptions, defaultKey: string = DEFAULTS.key) {
+    const o = optionsObject('options', options);
+    const rate = positive('rate', o.rate, undefined);
+    const per = positive('per', o.per, DEFAULTS.per);
+    const cost = positive('cost', o.cost, DEFAULTS.cost);
+    const burst = optionalNumber('burst', o.burst, { min: cost }) ?? Math.max(rate, cost);
+    this.config = Object.freeze({ rate, per, burst });
+    this.cost = cost;
+    this.mode = oneOf<RateLimitMode>('mode', o.mode, ['wait', 'reject'], DEFAULTS.mode);
+    this.maxWaitMs = number('maxWaitMs', o.maxWaitMs, DEFAULTS.maxWaitMs, { min: 0, finite: false });
+    this.storeTimeoutMs = number('storeTimeoutMs', o.storeTimeoutMs, DEFAULTS.storeTimeoutMs, { min: 0, max: MAX_TIMER });
+    this.key = o.key === undefined ? defaultKey : primitiveName('key', o.key);
+    this.clock = optionalFunction<() => number>('clock', o.clock) ?? DEFAULTS.clock;
+    const store = o.store;
+    if (store === undefined) {
+      this.local = new LocalRateLimitStore();
+      this.store = this.local;
+    } else {
+      if (typeof store !== 'object' || store === null || typeof (store as RateLimitStore).take !== 'function') fail('store', 'a RateLimitStore (an object with a take method)', store);
+      optionalFunction('store.refund', (store as RateLimitStore).refund);
+      this.store = store as RateLimitStore;
+      this.local = store instanceof LocalRateLimitStore ? store : new LocalRateLimitStore();
+    }
+  }
+
+  /**
+   * @internal Takes this call's token. Returns undefined when the call may go now (no promise on
+   * the synchronous path), a promise that resolves when it may go, or one that rejects with
+   * `RateLimitedError` or the abort reason.
+   */
+  acquire(ctx: Ctx): Promise<void> | undefined {
+    const maxWait = this.mode === 'wait' ? this.maxWait(ctx) : 0;
+    const store = this.store;
+    let answer: RateLimitDecision | PromiseLike<RateLimitDecision>;
+    try {
+      answer = store.take(this.key, this.cost, this.config, this.clock(), maxWait);
+    } catch (error) {
+      return this.fallback(ctx, error, 'error');
+    }
+    if (isThenable<RateLimitDecision>(answer)) return this.awaitStore(ctx, answer);
+    if (!isDecision(answer)) return this.fallback(ctx, invalid(answer), 'error');
+    return this.decide(ctx, answer, store);
+  }
+
+  private maxWait(ctx: Ctx): number {
+    const remaining = ctx.deadline === undefined ? Infinity : ctx.deadline - Date.now();
+    return Math.max(0, Math.min(this.maxWaitMs, remaining, MAX_TIMER));
+  }
+
+  private decide(ctx: Ctx, d: RateLimitDecision, from: RateLimitStore): Promise<void> | undefined {
+    if (d.allowed) {
+      const ms = d.retryAfterMs;
+      return ms > 0 ? this.wait(ctx, ms, from) : undefined;
+    }
+    const retryAfter = Math.max(0, d.retryAfterMs);
+    if (listening()) emit(ctx, 'ratelimit', { type: 'ratelimit.rejected', limiter: this.key, retryAfterMs: retryAfter });
+    return Promise.reject(new RateLimitedError(retryAfter));
+  }
+
+  private wait(ctx: Ctx, ms: number, from: RateLimitStore): Promise<void> {
+    return sleep(ms, ctx.scope).then(
+      () => {
+        if (listening()) emit(ctx, 'ratelimit', { type: 'ratelimit.waited', limiter: this.key, waitedMs: ms });
+      },
+      (error: unknown) => {
+        // The reserved tokens will not be used: give them back so later callers need not wait for them.
+        this.refund(from);
+        throw error;
+      },
+    );
+  }
+
+  private refund(from: RateLimitStore): void {
+    if (from.refund === undefined) return;
+    try {
+      const out = from.refund(this.key, this.cost, this.config, this.clock());
+      if (isThenable(out)) out.then(undefined, noop);
+    } catch {
+      // A refund is best effort.
+    }
+  }
+
+  private fallback(ctx: Ctx, error: unknown, reason: 'error' | 'timeout'): Promise<void> | undefined {
+    if (listening()) emit(ctx, 'ratelimit', { type: 'ratelimit.store_error', limiter: this.key, reason, error: toError(error) });
+    const local = this.local;
+    const maxWait = this.mode === 'wait' ? this.maxWait(ctx) : 0;
+    return this.decide(ctx, local.take(this.key, this.cost, this.config, this.clock(), maxWait), local);
+  }
+
+  /** Waits for an asynchronous store, but never longer than `storeTimeoutMs`, the deadline or an abort. */
+  private awaitStore(ctx: Ctx, answer: PromiseLike<RateLimitDecision>): Promise<void> {
+    const scope = ctx.scope;
+    const limit = Math.max(0, Math.min(this.storeTimeoutMs, ctx.deadline === undefined ? Infinity : ctx.deadline - Date.now()));
+    return new Promise<void>((resolve, reject) => {
+      let done = false;
+      const settle = (gate: Promise<void> | undefined): void => {
+        if (gate === undefined) resolve();
+        else gate.then(resolve, reject);
+      };
+      const timer = setTimeout(() => {
+        if (done) return;
+        done = true;
+        off();
+        settle(this.fallback(ctx, new TimeoutError(limit, `Rate limit store did not answer within ${limit} ms`), 'timeout'));
+      }, limit);
+      const off = scope.onAbort((reason) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        reject(abortReasonError(reason));
+      });
+      answer.then(
+        (d) => {
+          if (done) {
+            // Too late: we fell back or aborted. Give back what the store took for us.
+            if (isDecision(d) && d.allowed) this.refund(this.store);
+            return;
+          }
+          done = true;
+          clearTimeout(timer);
+          off();
+          settle(isDecision(d) ? this.decide(ctx, d, this.store) : this.fallback(ctx, invalid(d), 'error'));
+        },
+        (error: unknown) => {
+          if (done) return;
+          done = true;
+          clearTimeout(timer);
+          off();
+          settle(this.fallback(ctx, error, 'error'));
+        },
+      );
+    });
+  }
+}
+
+/**
+ * A limiter to share, or options for one of the wrapped primitive's own.
+ *
+ * @example
+ * ```ts
+ * step('a', fa).rateLimit({ rate: 5 }); // its own bucket
+ * step('b', fb).rateLimit(sharedLimiter); // a shared bucket
+ * ```
+ */
+export type RateLimitArg = RateLimitOptions | RateLimiter;
+
+/**
+ * Limits how often `primitive` runs, with a token bucket: `burst` calls at once, refilled at `rate`
+ * tokens every `per` ms. In `reject` mode (the default) a call without a token rejects at once with
+ * `RateLimitedError` whose `retryAfter` (ms) says when to come back (`ratelimit.rejected`); in
+ * `wait` mode it waits its turn (`ratelimit.waited`), unless its token cannot come before its
+ * deadline. Pass a {@link RateLimiter} to share one bucket between primitives.
+ *
+ * @example
+ * ```ts
+ * const limited = rateLimit(callApi, { rate: 10, per: 1_000, burst: 20, mode: 'wait' });
+ * // or callApi.rateLimit({ rate: 10, per: 1_000, burst: 20, mode: 'wait' })
+ * ```
+ */
+export function rateLimit<I, O>(primitive: Primitive<I, O>, options: RateLimitArg): Primitive<I, O> {
+  if (!(primitive instanceof Primitive)) fail('primitive', 'a primitive', primitive);
+  const limiter = options instanceof RateLimiter ? options : new RateLimiter(options, primitive.name);
+  const inner = primitive.exec;
+  const go = (input: I, ctx: Ctx): Promise<O> => {
+    try {
+      return inner(input, ctx);
+    } catch (error) {
+      return Promise.reject(toError(error));
+    }
+  };
+  const exec: Exec<I, O> = (input, ctx) => {
+    const scope = ctx.scope;
+    if (scope.aborted) return Promise.reject(abortReasonError(scope.reason));
+    const gate = limiter.acquire(ctx);
+    return gate === undefined ? go(input, ctx) : gate.then(() => go(input, ctx));
+  };
+  return new Primitive(primitive.name, 'ratelimit', exec);
+}
+
+/** A finite number > 0, or the default when absent (required when the default is undefined). */
+function positive(option: string, value: unknown, defaults: number | undefined): number {
+  if (value === undefined && defaults !== undefined) return defaults;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) fail(option, 'a finite number > 0', value);
+  return value;
+}
+
+function isDecision(value: unknown): value is RateLimitDecision {
+  if (typeof value !== 'object' || value === null) return false;
+  const d = value as RateLimitDecision;
+  return typeof d.allowed === 'boolean' && typeof d.retryAfterMs === 'number' && !Number.isNaN(d.retryAfterMs);
+}
+
+function invalid(value: unknown): TypeError {
+  let shown: string;
+  try {
+    shown = JSON.stringify(value) ?? String(value);
+  } catch {
+    shown = String(value);
+  }
+  return new TypeError(`Expected the rate limit store to answer { allowed: boolean, retryAfterMs: number }, got ${shown}`);
+}
+
+function noop(): void {}
