@@ -30,6 +30,7 @@ export const cases = [
   },
   {
     name: 'cockatiel wrap(retry, timeout)',
+    group: 'peer',
     setup: () => {
       const policy = wrap(retry(handleAll, { maxAttempts: 3, backoff: new ExponentialBackoff() }), timeout(1_000, TimeoutStrategy.Cooperative));
       return (i) => policy.execute(() => work(i));

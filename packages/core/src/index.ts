@@ -33,8 +33,8 @@ export { BudgetExceededError, isBudgetExceededError } from './errors/budget-exce
 export { CompensationError, isCompensationError } from './errors/compensation-error.js';
 export { NonErrorThrown, isNonErrorThrown, toError } from './errors/non-error-thrown.js';
 
-export { retry } from './retry/retry.js';
-export type { RetryOptions } from './retry/retry.js';
+export { retry, retryAfterFrom } from './retry/index.js';
+export type { RetryOptions, RetryArg, RetryJitter } from './retry/index.js';
 export { timeout } from './timeout/timeout.js';
 export type { TimeoutOptions } from './timeout/timeout.js';
 export { fallback } from './fallback/index.js';

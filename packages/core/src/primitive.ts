@@ -14,7 +14,7 @@ import { raceAbort } from './internal/race.js';
 import { Scope } from './internal/scope.js';
 import { endSpan, failSpan, tracer } from './internal/tracing.js';
 import { fail, optionalNumber } from './internal/validate-options.js';
-import { retry, type RetryOptions } from './retry/retry.js';
+import { retry, type RetryArg } from './retry/retry.js';
 import { timeout, type TimeoutOptions } from './timeout/timeout.js';
 import { fallback, type FallbackArgs } from './fallback/fallback.js';
 import { circuitBreaker, type CircuitBreakerArg } from './circuit-breaker/circuit-breaker.js';
@@ -257,7 +257,7 @@ export class Primitive<I, O> {
   }
 
   /** Retries on failure with backoff; see {@link retry}. */
-  retry(options?: RetryOptions<O>): Primitive<I, O> {
+  retry(options?: RetryArg<O>): Primitive<I, O> {
     return retry(this, options);
   }
   /** Bounds each call by a time limit that also clamps to outer deadlines; see {@link timeout}. */

@@ -1,0 +1,3 @@
+export { retry } from './retry.js';
+export type { RetryOptions, RetryArg, RetryJitter } from './retry.js';
+export { retryAfterFrom } from './retry-after.js';
