@@ -14,7 +14,7 @@ export { checkCorrelationId, resolveCorrelationId, newCorrelationId, MAX_CORRELA
 export type { CorrelationIdRejection } from './context/correlation-id.js';
 
 export { events, EventStream } from './events/event-stream.js';
-export type { Outcome, EventBase, RunStartedEvent, RunFinishedEvent, StepStartedEvent, StepFinishedEvent, CorrelationIdReplacedEvent, RetryAttemptEvent, RetryScheduledEvent, RetryGaveUpEvent, RetrySucceededEvent, TimeoutEvent, FallbackServedEvent, FallbackExhaustedEvent, CircuitState, CircuitStateChangedEvent, CircuitRejectedEvent, BulkheadRejectedEvent, BulkheadQueuedEvent, RateLimitedEvent, RateLimitWaitedEvent, RateLimitStoreErrorEvent, HedgeStartedEvent, HedgeWonEvent, ChaosInjectedEvent, CacheResult, CacheEvent, CacheSetEvent, RouteChosenEvent, SagaFinishedEvent, SagaCompensatedEvent, CostRecordedEvent, BudgetEvent, BudgetStoreErrorEvent, WeftEvent, WeftEventType, EventOf, EventPayload } from './events/event-types.js';
+export type { Outcome, EventBase, RunStartedEvent, RunFinishedEvent, StepStartedEvent, StepFinishedEvent, CorrelationIdReplacedEvent, RetryAttemptEvent, RetryScheduledEvent, RetryGaveUpEvent, RetrySucceededEvent, TimeoutEvent, FallbackServedEvent, FallbackExhaustedEvent, CircuitState, CircuitStateChangedEvent, CircuitRejectedEvent, BulkheadRejectedEvent, BulkheadQueuedEvent, RateLimitedEvent, RateLimitWaitedEvent, RateLimitStoreErrorEvent, HedgeStartedEvent, HedgeWonEvent, ChaosInjectedEvent, CacheResult, CacheEvent, CacheSetEvent, CacheRefreshEvent, CacheSetFailure, RouteChosenEvent, SagaFinishedEvent, SagaCompensatedEvent, CostRecordedEvent, BudgetEvent, BudgetStoreErrorEvent, WeftEvent, WeftEventType, EventOf, EventPayload } from './events/event-types.js';
 
 export { WeftError, isWeftError } from './errors/weft-error.js';
 export type { WeftErrorCode } from './errors/weft-error.js';
@@ -55,3 +55,5 @@ export { route, byWeight, byCost, mulberry32 } from './route/index.js';
 export type { RouteSelector, RouteStrategy, RouteOptions, RouteReason, WeightedOptions, CostOptions as RouteCostOptions, RouteMeta, RouteRequirement } from './route/index.js';
 export { saga, recoverSagas, MemorySagaLog } from './saga/index.js';
 export type { SagaStep, SagaOptions, CompensationArgs, CompensateFn, CompensationRetry, RecoverOptions, SagaRecovery, SagaLog, SagaEntry, SagaRecord, SagaOutcome, MemorySagaLogOptions } from './saga/index.js';
+export { cache, Cache, LruStore, jsonSerializer, stableHash } from './cache/index.js';
+export type { CacheOptions, CacheArg, CacheStore, LruStoreOptions, CacheSerializer } from './cache/index.js';

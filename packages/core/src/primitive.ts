@@ -23,6 +23,7 @@ import { rateLimit, type RateLimitArg } from './rate-limit/rate-limit.js';
 import { hedge, type HedgeOptions } from './hedge/hedge.js';
 import { chaos, type ChaosOptions } from './chaos/chaos.js';
 import { cost, type CostOptions } from './cost/cost.js';
+import { cache, type CacheArg } from './cache/cache.js';
 import { budget, type BudgetOptions } from './cost/budget.js';
 import { ledgerOfRun } from './cost/ledger.js';
 import type { CostLedger } from './cost/index.js';
@@ -283,6 +284,10 @@ export class Primitive<I, O> {
   /** Starts extra attempts when the first is slow; see {@link hedge}. */
   hedge(options?: HedgeOptions): Primitive<I, O> {
     return hedge(this, options);
+  }
+  /** Caches results by input, with single-flight and stale-while-revalidate; see {@link cache}. */
+  cache(options?: CacheArg<I, O>): Primitive<I, O> {
+    return cache(this, options);
   }
   /** Records what each successful call spent; see {@link cost}. */
   cost(options?: CostOptions<I, O>): Primitive<I, O> {
