@@ -8,7 +8,7 @@ export type { ParallelOptions } from './composition/parallel.js';
 export { branch } from './composition/branch.js';
 export type { BranchPredicate } from './composition/branch.js';
 
-export { currentContext, secretValues } from './internal/ctx.js';
+export { currentContext, secretValues, otelContextOf } from './internal/ctx.js';
 export type { RunContext, RunAttributes } from './context/run-context.js';
 export { checkCorrelationId, resolveCorrelationId, newCorrelationId, MAX_CORRELATION_ID_LENGTH } from './context/correlation-id.js';
 export type { CorrelationIdRejection } from './context/correlation-id.js';

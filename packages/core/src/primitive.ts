@@ -1,7 +1,7 @@
 import { context as otelContext, trace } from '@opentelemetry/api';
 import { filter, type Observable } from 'rxjs';
 import type { RunAttributes } from './context/run-context.js';
-import { acceptCorrelationId } from './context/correlation-id.js';
+import { acceptCorrelationId, type CorrelationIdRejection } from './context/correlation-id.js';
 import { AbortedError } from './errors/aborted-error.js';
 import { TimeoutError } from './errors/timeout-error.js';
 import { toError } from './errors/non-error-thrown.js';
@@ -23,7 +23,7 @@ import { rateLimit, type RateLimitArg } from './rate-limit/rate-limit.js';
 import { hedge, type HedgeOptions } from './hedge/hedge.js';
 import { chaos, type ChaosOptions } from './chaos/chaos.js';
 import { cost, type CostOptions } from './cost/cost.js';
-import { cache, type CacheArg } from './cache/cache.js';
+import { cache, type CacheOptions, type Cache } from './cache/cache.js';
 import { budget, type BudgetOptions } from './cost/budget.js';
 import { ledgerOfRun } from './cost/ledger.js';
 import type { CostLedger } from './cost/index.js';
@@ -42,6 +42,11 @@ export interface RunOptions {
   readonly attributes?: RunAttributes;
   /** The workflow name for events, spans and metrics. @default the primitive's name */
   readonly workflow?: string;
+  /**
+   * For edge adapters that validated the correlation ID themselves (to echo it before the run starts):
+   * why the caller's original ID was replaced, so the run records it on its span and event.
+   */
+  readonly correlationIdReplaced?: CorrelationIdRejection;
   /** Secrets for the steps (`ctx.secret(name)`): never put on spans, events or metric labels, and redacted by Weft's loggers. */
   readonly secrets?: Readonly<Record<string, string>>;
 }
@@ -77,7 +82,7 @@ const NO_ATTRIBUTES: RunAttributes = Object.freeze({});
  * const user = await fetchUser.run('42', { correlationId: 'req-1' });
  * ```
  */
-export class Primitive<I, O> {
+export class Primitive<in I, out O> {
   /** The name used for spans, events and metric labels. */
   readonly name: string;
   /** Which kind of primitive this is: `step`, `sequence`, `retry`, ... */
@@ -143,7 +148,9 @@ export class Primitive<I, O> {
         deadline = deadline === undefined ? d : Math.min(deadline, d);
       }
     }
-    const { id, replaced } = o.correlationId === undefined ? NO_ID : acceptCorrelationId(o.correlationId);
+    const accepted = o.correlationId === undefined ? NO_ID : acceptCorrelationId(o.correlationId);
+    const id = accepted.id;
+    const replaced = accepted.replaced ?? o.correlationIdReplaced;
     const attributes = o.attributes ? Object.freeze({ ...o.attributes }) : NO_ATTRIBUTES;
     const workflow = o.workflow ?? this.name;
     const runState = new RunState(id, replaced, workflow, attributes);
@@ -286,7 +293,8 @@ export class Primitive<I, O> {
     return hedge(this, options);
   }
   /** Caches results by input, with single-flight and stale-while-revalidate; see {@link cache}. */
-  cache(options?: CacheArg<I, O>): Primitive<I, O> {
+  // A Cache handle's own I/O types are not checked here: they would make Primitive invariant.
+  cache(options?: CacheOptions<I, O> | Cache<any, any>): Primitive<I, O> {
     return cache(this, options);
   }
   /** Records what each successful call spent; see {@link cost}. */

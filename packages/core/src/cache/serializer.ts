@@ -27,6 +27,7 @@ function replacer(this: unknown, key: string, value: unknown): unknown {
     case 'bigint':
       return { [TAG]: 'B', v: original.toString() };
     case 'number':
+      if (Object.is(original, -0)) return { [TAG]: 'N', v: '-0' };
       return Number.isFinite(original) ? original : { [TAG]: 'N', v: String(original) };
     case 'object':
       if (original === null) return null;
@@ -52,7 +53,7 @@ function reviver(_key: string, value: unknown): unknown {
     case 'B':
       return BigInt(v as string);
     case 'N':
-      return Number(v);
+      return v === '-0' ? -0 : Number(v);
     case 'D':
       return new Date(v === null ? NaN : (v as string));
     case 'M':
@@ -68,7 +69,7 @@ function reviver(_key: string, value: unknown): unknown {
 
 /**
  * The default serializer for remote stores: JSON that also round-trips `undefined` (top level and
- * array items; an `undefined` property is dropped, as in JSON), `bigint`, `NaN`/`±Infinity`, `Date`,
+ * array items; an `undefined` property is dropped, as in JSON), `bigint`, `NaN`/`±Infinity`/`-0`, `Date`,
  * `Map` and `Set`. Class instances come back as plain objects; functions and symbols are dropped;
  * a cycle or a `toJSON` that throws makes `serialize` throw (the value is then not cached).
  *

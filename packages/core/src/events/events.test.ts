@@ -70,4 +70,12 @@ describe('events', () => {
     expect(seen.length).toBeGreaterThan(0);
     expect(seen.every((s) => s === 'mine')).toBe(true);
   });
+
+  it('delivers events inside the emitting run\'s context', async () => {
+    const { currentContext } = await import('../internal/ctx.js');
+    const ids: Array<string | undefined> = [];
+    subs.push(events.pipe(filter((e) => e.type === 'step.finished')).subscribe(() => ids.push(currentContext()?.correlationId)));
+    await Promise.all([step('ctx-a', () => 1).run(undefined, { correlationId: 'c-a' }), step('ctx-b', async () => 2).run(undefined, { correlationId: 'c-b' })]);
+    expect(ids.sort()).toEqual(['c-a', 'c-b']);
+  });
 });

@@ -141,3 +141,16 @@ export function secretValues(ctx: RunContext | undefined = storage.getStore()): 
   const secrets = ctx instanceof Ctx ? ctx.run.secrets : undefined;
   return secrets ? Object.values(secrets).filter((v) => typeof v === 'string' && v.length > 0) : [];
 }
+
+/**
+ * The OpenTelemetry context of a run's current step: its span when the trace is recording, otherwise
+ * the context the run was started in. For propagators and instrumentation that need the parent.
+ *
+ * @example
+ * ```ts
+ * const parent = otelContextOf(ctx); propagation.inject(parent ?? context.active(), headers);
+ * ```
+ */
+export function otelContextOf(ctx: RunContext | undefined = storage.getStore()): OtelContext | undefined {
+  return ctx instanceof Ctx ? ctx.otel : undefined;
+}

@@ -1,6 +1,6 @@
 import { hub } from '../events/event-stream.js';
 import type { EventPayload, WeftEvent } from '../events/event-types.js';
-import type { Ctx } from './ctx.js';
+import { storage, type Ctx } from './ctx.js';
 
 /** Whether anyone listens; check it before building an event. */
 export function listening(): boolean {
@@ -13,7 +13,9 @@ export function listening(): boolean {
  */
 export function emit(ctx: Ctx, primitive: string, payload: EventPayload): void {
   if (!hub.active) return;
-  hub.emit({
+  // Delivered inside the emitting run's context, so a subscriber's currentContext() (a logger's
+  // correlation ID, its secret redaction) sees the run that emitted the event.
+  storage.run(ctx, deliver, {
     workflow: ctx.run.workflow,
     step: ctx.step,
     primitive,
@@ -22,4 +24,8 @@ export function emit(ctx: Ctx, primitive: string, payload: EventPayload): void {
     time: performance.timeOrigin + performance.now(),
     ...payload,
   } as WeftEvent);
+}
+
+function deliver(event: WeftEvent): void {
+  hub.emit(event);
 }

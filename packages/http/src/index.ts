@@ -1,0 +1,10 @@
+export { extract, runOptionsFrom, runWithHeaders } from './extract.js';
+export type { ExtractOptions, Extracted, RunWithHeadersOptions } from './extract.js';
+export { inject } from './inject.js';
+export type { InjectOptions } from './inject.js';
+export { createFetch, weftFetch } from './fetch.js';
+export type { CreateFetchOptions, FetchFn, WeftFetch, WeftFetchInit } from './fetch.js';
+export { CORRELATION_ID_HEADER, getHeader, setHeader } from './headers.js';
+export type { HeaderSource, HeaderTarget } from './headers.js';
+export { parseTraceparent, parseTracestate, formatTraceparent, MAX_TRACESTATE_MEMBERS } from './trace-context.js';
+export { parseBaggage, formatBaggage, MAX_BAGGAGE_MEMBERS, MAX_BAGGAGE_BYTES } from './baggage.js';
