@@ -7,13 +7,13 @@ import { TimeoutError } from './errors/timeout-error.js';
 import { toError } from './errors/non-error-thrown.js';
 import { events as eventStream } from './events/event-stream.js';
 import type { WeftEvent } from './events/event-types.js';
-import { Ctx, RunState } from './internal/ctx.js';
+import { abortReasonError, Ctx, RunState } from './internal/ctx.js';
 import { emit, listening } from './internal/emit.js';
 import { isThenable } from './internal/is-thenable.js';
 import { raceAbort } from './internal/race.js';
 import { Scope } from './internal/scope.js';
 import { endSpan, failSpan, tracer } from './internal/tracing.js';
-import { fail, optionalNumber } from './internal/validate-options.js';
+import { fail, optionalNumber, primitiveName } from './internal/validate-options.js';
 import { retry, type RetryArg } from './retry/retry.js';
 import { timeout, type TimeoutOptions } from './timeout/timeout.js';
 import { fallback, type FallbackArgs } from './fallback/fallback.js';
@@ -67,6 +67,29 @@ export interface RunResult<O> {
 export type Exec<I, O> = (input: I, ctx: Ctx) => Promise<O>;
 
 const EMPTY: RunOptions = Object.freeze({});
+const MAX_TIMER_MS = 2_147_483_647;
+const REJECTIONS = new Set(['too_long', 'invalid_characters', 'empty']);
+
+/** Validates run options before anything starts, so a bad option leaks no span and names itself. */
+function checkRunOptions(o: RunOptions): void {
+  if (typeof o !== 'object' || o === null) fail('options', 'an options object', o);
+  optionalNumber('timeout', o.timeout, { min: 0, finite: false });
+  if (o.deadline !== undefined) {
+    const d = o.deadline instanceof Date ? o.deadline.getTime() : o.deadline;
+    if (typeof d !== 'number' || Number.isNaN(d)) fail('deadline', 'epoch milliseconds or a valid Date', o.deadline);
+  }
+  const signal = o.signal as unknown;
+  if (signal !== undefined && (typeof signal !== 'object' || signal === null || typeof (signal as AbortSignal).addEventListener !== 'function' || typeof (signal as AbortSignal).aborted !== 'boolean')) {
+    fail('signal', 'an AbortSignal', signal);
+  }
+  if (o.workflow !== undefined) primitiveName('workflow', o.workflow);
+  if (o.attributes !== undefined && (typeof o.attributes !== 'object' || o.attributes === null)) fail('attributes', 'an object of span attribute values', o.attributes);
+  if (o.secrets !== undefined) {
+    if (typeof o.secrets !== 'object' || o.secrets === null) fail('secrets', 'an object of strings', o.secrets);
+    for (const [k, v] of Object.entries(o.secrets)) if (typeof v !== 'string') fail(`secrets.${k}`, 'a string', v);
+  }
+  if (o.correlationIdReplaced !== undefined && !REJECTIONS.has(o.correlationIdReplaced)) fail('correlationIdReplaced', 'one of "too_long", "invalid_characters", "empty"', o.correlationIdReplaced);
+}
 const NO_ID = Object.freeze({ id: undefined, replaced: undefined });
 const NO_ATTRIBUTES: RunAttributes = Object.freeze({});
 
@@ -82,7 +105,14 @@ const NO_ATTRIBUTES: RunAttributes = Object.freeze({});
  * const user = await fetchUser.run('42', { correlationId: 'req-1' });
  * ```
  */
+const PRIMITIVE_BRAND = Symbol.for('weft.primitive.v1');
+
 export class Primitive<in I, out O> {
+  /** Recognises primitives built by any installed copy of `@weft/core`. */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[PRIMITIVE_BRAND] === true;
+  }
+
   /** The name used for spans, events and metric labels. */
   readonly name: string;
   /** Which kind of primitive this is: `step`, `sequence`, `retry`, ... */
@@ -136,16 +166,17 @@ export class Primitive<in I, out O> {
     const o = options ?? EMPTY;
     let deadline: number | undefined;
     let now = 0;
-    if (o.timeout !== undefined || o.deadline !== undefined) {
-      now = Date.now();
-      if (o.timeout !== undefined) {
-        optionalNumber('timeout', o.timeout, { min: 0 });
-        deadline = now + o.timeout;
+    if (o !== EMPTY) {
+      try {
+        checkRunOptions(o);
+      } catch (error) {
+        return Promise.reject(error);
       }
-      if (o.deadline !== undefined) {
+      if (o.timeout !== undefined || o.deadline !== undefined) {
+        now = Date.now();
+        if (o.timeout !== undefined && Number.isFinite(o.timeout)) deadline = now + o.timeout;
         const d = o.deadline instanceof Date ? o.deadline.getTime() : o.deadline;
-        if (typeof d !== 'number' || Number.isNaN(d)) fail('deadline', 'epoch milliseconds or a Date', o.deadline);
-        deadline = deadline === undefined ? d : Math.min(deadline, d);
+        if (d !== undefined && Number.isFinite(d)) deadline = deadline === undefined ? d : Math.min(deadline, d);
       }
     }
     const accepted = o.correlationId === undefined ? NO_ID : acceptCorrelationId(o.correlationId);
@@ -198,13 +229,16 @@ export class Primitive<in I, out O> {
       }
     }
     if (deadline !== undefined && !scope.aborted) {
-      const ms = Math.max(0, deadline - now);
-      timer = setTimeout(() => scope.abort(new TimeoutError(ms, `Run deadline of ${ms} ms expired`)), ms);
+      const ms = deadline - now;
+      // A deadline already past fails the run before any step runs. One beyond setTimeout's range
+      // (about 24.8 days) is carried on ctx.deadline but arms no timer: Node would fire it at once.
+      if (ms <= 0) scope.abort(new TimeoutError(0, 'Run deadline had already passed'));
+      else if (ms <= MAX_TIMER_MS) timer = setTimeout(() => scope.abort(new TimeoutError(ms, `Run deadline of ${ms} ms expired`)), ms);
     }
 
     let promise: Promise<O>;
     try {
-      promise = scope.aborted ? Promise.reject(new AbortedError(scope.reason)) : this.exec(input, ctx);
+      promise = scope.aborted ? Promise.reject(abortReasonError(scope.reason)) : this.exec(input, ctx);
     } catch (error) {
       promise = Promise.reject(error);
     }
@@ -310,6 +344,8 @@ export class Primitive<in I, out O> {
     return chaos(this, options);
   }
 }
+
+Object.defineProperty(Primitive.prototype, PRIMITIVE_BRAND, { value: true });
 
 /**
  * Builds a primitive from an exec function. For authors of new primitives: `exec` receives the

@@ -69,6 +69,10 @@ interface Waiter {
  * ```
  */
 export class Bulkhead {
+  /** Recognises instances from any installed copy of `@weft/core`, so a shared one is never silently replaced. */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[Symbol.for('weft.bulkhead.v1')] === true;
+  }
   /** How many calls may run at once. */
   readonly maxConcurrent: number;
   /** How many calls may wait for a slot. */
@@ -241,3 +245,5 @@ export function bulkhead<I, O>(primitive: Primitive<I, O>, options: BulkheadArg)
 }
 
 function noop(): void {}
+
+Object.defineProperty(Bulkhead.prototype, Symbol.for('weft.bulkhead.v1'), { value: true });

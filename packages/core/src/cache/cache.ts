@@ -170,6 +170,10 @@ interface SerialisedEntry {
  * ```
  */
 export class Cache<I = unknown, O = unknown> {
+  /** Recognises instances from any installed copy of `@weft/core`, so a shared one is never silently replaced. */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[Symbol.for('weft.cache.v1')] === true;
+  }
   /** Part of every key and the `cache` field of events. */
   readonly namespace: string;
   /** Part of every key. */
@@ -673,3 +677,5 @@ export function cache<I, O>(primitive: Primitive<I, O>, options?: CacheArg<I, O>
   const exec: Exec<I, O> = (input, ctx) => handle[EXEC](inner, input, ctx);
   return new Primitive(primitive.name, 'cache', exec);
 }
+
+Object.defineProperty(Cache.prototype, Symbol.for('weft.cache.v1'), { value: true });

@@ -187,10 +187,10 @@ export function chaos<I, O>(primitive: Primitive<I, O>, options: ChaosOptions<O,
   const injectOutcome = (input: I, ctx: Ctx, outcome: Outcome): Promise<O> => {
     if (ctx.scope.aborted) return Promise.reject(abortReasonError(ctx.scope.reason));
     if (outcome === FAULT) {
-      if (listening()) emit(ctx, 'chaos', { type: 'chaos.injected', fault: 'error' });
+      if (listening()) emit(ctx, 'chaos', { type: 'chaos.injected', step: name, fault: 'error' });
       return Promise.reject(makeError === undefined ? FAULT_DEFAULTS.error() : callErrorFactory(makeError, input, ctx));
     }
-    if (listening()) emit(ctx, 'chaos', { type: 'chaos.injected', fault: 'result' });
+    if (listening()) emit(ctx, 'chaos', { type: 'chaos.injected', step: name, fault: 'result' });
     if (resultFactory === undefined) return Promise.resolve(resultValue as O);
     try {
       return Promise.resolve(resultFactory(input, ctx));
@@ -213,7 +213,7 @@ export function chaos<I, O>(primitive: Primitive<I, O>, options: ChaosOptions<O,
       outcome = u < faultRate ? FAULT : u < faultRate + resultRate ? RESULT : PASS;
     }
     if (delayed) {
-      if (listening()) emit(ctx, 'chaos', { type: 'chaos.injected', fault: 'latency', latencyMs: ms });
+      if (listening()) emit(ctx, 'chaos', { type: 'chaos.injected', step: name, fault: 'latency', latencyMs: ms });
       return sleep(ms, ctx.scope).then(() => (outcome === PASS ? inner(input, ctx) : injectOutcome(input, ctx, outcome)));
     }
     return outcome === PASS ? inner(input, ctx) : injectOutcome(input, ctx, outcome);

@@ -1,3 +1,4 @@
+import { isTimeoutError } from '../errors/timeout-error.js';
 import { CircuitOpenError } from '../errors/circuit-open-error.js';
 import { isAbortedError } from '../errors/aborted-error.js';
 import { toError } from '../errors/non-error-thrown.js';
@@ -194,6 +195,10 @@ type Outcome = typeof OK | typeof FAILED | typeof IGNORED;
  * ```
  */
 export class CircuitBreaker {
+  /** Recognises instances from any installed copy of `@weft/core`, so a shared one is never silently replaced. */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[Symbol.for('weft.circuit-breaker.v1')] === true;
+  }
   /** The breaker's name, on its events and errors. */
   readonly name: string;
 
@@ -471,9 +476,13 @@ export class CircuitBreaker {
     }
   }
 
-  /** Whether an error counts as a failure: never for an abort of the caller; then `failureOn`. */
+  /**
+   * Whether an error counts as a failure: never for an abort of the caller or a failed sibling; a
+   * timeout (an outer `.timeout()` or the run's deadline) does count, since it means the dependency
+   * was too slow. Then `failureOn` decides.
+   */
   private counts(error: Error, ctx: Ctx): boolean {
-    if (ctx.scope.aborted) return false;
+    if (ctx.scope.aborted && !isTimeoutError(ctx.scope.reason)) return false;
     try {
       return this.failureOn(error) !== false;
     } catch {
@@ -605,3 +614,5 @@ export function circuitBreaker<I, O>(primitive: Primitive<I, O>, options?: Circu
     ctx.scope.aborted ? Promise.reject(abortReasonError(ctx.scope.reason)) : breaker.execute(inner, input, ctx, name);
   return new Primitive(name, KIND, exec);
 }
+
+Object.defineProperty(CircuitBreaker.prototype, Symbol.for('weft.circuit-breaker.v1'), { value: true });

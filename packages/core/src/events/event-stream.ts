@@ -20,7 +20,9 @@ export class EventStream<T> extends Observable<T> {
     if (observerOrNext == null) return super.subscribe();
     // Inner links of a pipe() chain are Subscribers: pass them through so teardown stays chained.
     if (observerOrNext instanceof Subscriber) return super.subscribe(observerOrNext);
-    if (typeof observerOrNext === 'function') return super.subscribe(guard(observerOrNext));
+    // An operator in a pipe() that throws becomes an error notification; with no error handler rxjs
+    // would rethrow it on a timer and crash the process, so report it instead.
+    if (typeof observerOrNext === 'function') return super.subscribe({ next: guard(observerOrNext), error: reportSubscriberError });
     const o = observerOrNext;
     return super.subscribe({
       next: o.next ? guard(o.next.bind(o)) : undefined,

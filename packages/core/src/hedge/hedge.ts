@@ -126,10 +126,12 @@ export function hedge<I, O>(primitive: Primitive<I, O>, options?: HedgeOptions):
     failFast: rawOnError === false,
   };
 
+  const name = primitive.name;
   const exec: Exec<I, O> = (input, ctx) => {
     if (ctx.scope.aborted) return Promise.reject(abortReasonError(ctx.scope.reason));
     return new Promise<O>((resolve, reject) => {
-      new HedgeCall(config, input, ctx, resolve, reject).start(0, 'delay');
+      // Events name the hedged primitive, not the enclosing step.
+      new HedgeCall(config, input, ctx.step === name ? ctx : ctx.with({ step: name }), resolve, reject).start(0, 'delay');
     });
   };
   return new Primitive(primitive.name, 'hedge', exec);

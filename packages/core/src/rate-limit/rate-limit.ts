@@ -109,6 +109,10 @@ const MAX_TIMER = 2_147_483_647;
  * ```
  */
 export class RateLimiter {
+  /** Recognises instances from any installed copy of `@weft/core`, so a shared one is never silently replaced. */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[Symbol.for('weft.rate-limiter.v1')] === true;
+  }
   /** The bucket's key in the store. */
   readonly key: string;
   /** What a call without a token does. */
@@ -334,3 +338,5 @@ function invalid(value: unknown): TypeError {
 }
 
 function noop(): void {}
+
+Object.defineProperty(RateLimiter.prototype, Symbol.for('weft.rate-limiter.v1'), { value: true });

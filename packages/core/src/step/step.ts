@@ -96,11 +96,16 @@ export function step(nameOrDefinition: string | StepDefinition<z.ZodType | undef
         return Promise.reject(e);
       }
     }
-    if (isThenable(out)) return Promise.resolve(out).then(onSuccess, onError);
+    // onSuccess may throw (output validation): route that through onError too.
+    if (isThenable(out)) return Promise.resolve(out).then(onSuccess).then(undefined, onError);
     try {
       return Promise.resolve(onSuccess(out));
     } catch (error) {
-      return Promise.reject(error);
+      try {
+        return onError(error);
+      } catch (e) {
+        return Promise.reject(e);
+      }
     }
   };
   return new Primitive(name, 'step', exec);

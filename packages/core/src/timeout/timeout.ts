@@ -48,7 +48,7 @@ export function timeout<I, O>(primitive: Primitive<I, O>, options: number | Time
         offOuter();
         scope.abort(error);
         scope.dispose();
-        if (listening()) emit(ctx, 'timeout', { type: 'timeout.expired', timeoutMs: ms, mayStillBeRunning: true });
+        if (listening()) emit(ctx, 'timeout', { type: 'timeout.expired', step: name, timeoutMs: ms, mayStillBeRunning: true });
         reject(error);
       }, Math.max(0, deadline - now));
       // An outer abort (caller, outer timeout, failed sibling) settles us at once too.
