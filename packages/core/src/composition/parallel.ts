@@ -2,7 +2,7 @@ import { AbortedError } from '../errors/aborted-error.js';
 import { toError } from '../errors/non-error-thrown.js';
 import { abortReasonError, type Ctx } from '../internal/ctx.js';
 import { Scope } from '../internal/scope.js';
-import { fail, optionalNumber, optionsObject } from '../internal/validate-options.js';
+import { fail, optionalNumber, optionsObject, primitiveName } from '../internal/validate-options.js';
 import { Primitive, type Exec } from '../primitive.js';
 
 /** Options for {@link parallel}. */
@@ -51,7 +51,7 @@ export function parallel(
     if (!(p instanceof Primitive)) fail(`branches[${String(keys[i])}]`, 'a primitive', p);
   });
   const execs = list.map((p) => p.exec);
-  const name = o.name === undefined ? list.map((p) => p.name).join('|').slice(0, 100) || 'parallel' : String(o.name);
+  const name = o.name === undefined ? list.map((p) => p.name).join('|').slice(0, 100) || 'parallel' : primitiveName('name', o.name);
 
   const exec: Exec<unknown, unknown> = (input, ctx) => {
     const results = runAll(execs, input, ctx, concurrency);
