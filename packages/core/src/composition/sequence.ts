@@ -42,9 +42,8 @@ export function sequence<A, B, C, D, E, F, G, H, J>(
   g: Primitive<G, H>,
   h: Primitive<H, J>,
 ): Primitive<A, J>;
-/** Longer chains type-check each link only at run time; split them into nested sequences to keep types. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function sequence(...steps: Primitive<any, any>[]): Primitive<any, any>;
+/** Typed up to eight steps; nest sequences for longer chains so every link stays checked. */
+export function sequence(...steps: Primitive<unknown, unknown>[]): Primitive<unknown, unknown>;
 export function sequence(...steps: Primitive<unknown, unknown>[]): Primitive<unknown, unknown> {
   if (steps.length === 0) fail('steps', 'at least one primitive', steps);
   steps.forEach((s, i) => {
