@@ -10,6 +10,7 @@ const work = (n) => n + 1;
 /** The chain; every call is a cache miss (a fresh key each iteration, a small LRU). */
 function chain() {
   const { step, retry, timeout, circuitBreaker, fallback, cache } = core;
+  if (typeof cache !== 'function') throw new Error('@weft/core does not export cache() yet');
   const quote = step('quote', work);
   const guarded = fallback(circuitBreaker(retry(timeout(quote, 1_000), { retries: 2 }), { name: 'quotes' }), () => 0);
   const flow = cache(guarded, { namespace: 'quotes', max: 1_000 });

@@ -1,0 +1,524 @@
+import { events, type WeftEvent } from '@weft/core';
+import { Counter, Gauge, Histogram, Registry, register as globalRegistry, type OpenMetricsContentType, type PrometheusContentType } from 'prom-client';
+import type { Observable, Subscription } from 'rxjs';
+import { errorKind } from './error-kind.js';
+import { ChildCache } from './internal/child-cache.js';
+import { CounterCell, flushAll } from './internal/counter-cell.js';
+import { LabelGuard, type OverflowReason } from './internal/label-guard.js';
+import { fail, integer, optionalBoolean } from './internal/validate.js';
+import { DEFAULT_BUCKETS, METRIC_DEFINITIONS, NO_MODEL_LABEL_VALUE, type MetricDefinition, type MetricKey } from './metric-names.js';
+
+/**
+ * A prom-client registry in either exposition format.
+ *
+ * @example
+ * ```ts
+ * const registry: AnyRegistry = new Registry();
+ * ```
+ */
+export type AnyRegistry = Registry<PrometheusContentType> | Registry<OpenMetricsContentType>;
+
+/**
+ * Options for {@link WeftCollector} and {@link createWeftMetrics}.
+ *
+ * @example
+ * ```ts
+ * const options: WeftMetricsOptions = { registry, buckets: [0.01, 0.1, 1, 10], prefix: 'checkout_', maxLabelValues: 100 };
+ * ```
+ */
+export interface WeftMetricsOptions {
+  /**
+   * The registry to register the metrics in. Pass `'global'` to use prom-client's global registry;
+   * the collector never touches it otherwise.
+   */
+  readonly registry: AnyRegistry | 'global';
+  /**
+   * Histogram buckets in seconds, for run and step durations: positive, finite, strictly increasing.
+   * @default DEFAULT_BUCKETS (1 ms to 60 s)
+   */
+  readonly buckets?: readonly number[];
+  /**
+   * Prepended to every metric name (`myapp_` gives `myapp_weft_workflow_runs_total`).
+   * @default ''
+   */
+  readonly prefix?: string;
+  /**
+   * Attach the run's or step's trace ID (`trace_id`) as an exemplar to duration observations.
+   * Exemplars appear only in the OpenMetrics exposition format.
+   * @default true when the registry's content type is OpenMetrics, else false
+   */
+  readonly exemplars?: boolean;
+  /**
+   * Distinct values each label may take (per label name, across all metrics); further values are
+   * recorded as `other` and counted in `weft_metrics_label_overflow_total`.
+   * @default 200
+   */
+  readonly maxLabelValues?: number;
+  /**
+   * Longest label value kept; longer values are truncated and counted in `weft_metrics_label_overflow_total`.
+   * @default 128
+   */
+  readonly maxLabelLength?: number;
+  /**
+   * The event stream to subscribe to.
+   * @default the `events` stream of `@weft/core`
+   */
+  readonly source?: Observable<WeftEvent>;
+}
+
+/**
+ * Default values of the optional {@link WeftMetricsOptions}.
+ *
+ * @example
+ * ```ts
+ * createWeftMetrics({ registry, maxLabelValues: DEFAULTS.maxLabelValues * 2 });
+ * ```
+ */
+export const DEFAULTS = {
+  buckets: DEFAULT_BUCKETS,
+  prefix: '',
+  maxLabelValues: 200,
+  maxLabelLength: 128,
+} as const satisfies Required<Pick<WeftMetricsOptions, 'buckets' | 'prefix' | 'maxLabelValues' | 'maxLabelLength'>>;
+
+const PREFIX = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const MAX_TRACE_ID_LENGTH = 64;
+const CIRCUIT_STATES = ['closed', 'open', 'half-open', 'isolated'] as const;
+const OPENMETRICS = Registry.OPENMETRICS_CONTENT_TYPE;
+
+type CounterChild = CounterCell;
+type GaugeChild = Gauge.Internal<string>;
+/** Makes the label-bound cell of one counter for resolved label values. */
+type CounterFamily = (values: readonly string[]) => CounterCell;
+interface HistogramEntry {
+  readonly child: Histogram.Internal<string>;
+  /** The label set, for exemplar observations, which go through the parent histogram. */
+  readonly labels: Readonly<Record<string, string>>;
+}
+interface RunEntry extends HistogramEntry {
+  readonly runs: CounterChild;
+}
+type CircuitEntry = Readonly<Record<(typeof CIRCUIT_STATES)[number], GaugeChild>>;
+
+function resolveRegistry(value: unknown): AnyRegistry {
+  if (value === 'global') return globalRegistry;
+  if (value instanceof Registry) return value as AnyRegistry;
+  // A registry from another installed copy of prom-client.
+  const r = value as Partial<Registry> | null;
+  if (typeof r === 'object' && r !== null && typeof r.registerMetric === 'function' && typeof r.getSingleMetric === 'function' && typeof r.metrics === 'function') return r as AnyRegistry;
+  return fail('registry', "a prom-client Registry or 'global'", value);
+}
+
+function resolveBuckets(value: unknown): readonly number[] {
+  if (value === undefined) return DEFAULTS.buckets;
+  const ok =
+    Array.isArray(value) &&
+    value.length > 0 &&
+    value.every((b, i) => typeof b === 'number' && Number.isFinite(b) && b > 0 && (i === 0 || b > (value[i - 1] as number)));
+  if (!ok) fail('buckets', 'a non-empty array of positive, finite, strictly increasing numbers of seconds', value);
+  return Object.freeze([...(value as number[])]);
+}
+
+function resolvePrefix(value: unknown): string {
+  if (value === undefined) return DEFAULTS.prefix;
+  if (typeof value !== 'string' || (value !== '' && !PREFIX.test(value))) fail('prefix', 'a metric-name prefix matching [a-zA-Z_:][a-zA-Z0-9_:]*', value);
+  return value;
+}
+
+/**
+ * Records Weft's events as Prometheus metrics in a registry you pass in. Build it (bad options throw
+ * a `TypeError` naming the option, and the metrics are registered at once), then `start()` it to
+ * subscribe to the event stream; `stop()` unsubscribes and leaves the metrics in the registry.
+ *
+ * Label values come only from names written in code (workflow, step, breaker, cache, ...) and from
+ * small fixed sets; each label is further capped in length and in distinct values. Recording never
+ * throws into a workflow: a failure is swallowed and counted in `weft_metrics_handler_errors_total`.
+ *
+ * @example
+ * ```ts
+ * import { Registry } from 'prom-client';
+ * import { WeftCollector } from '@weft/prometheus';
+ *
+ * const registry = new Registry();
+ * const collector = new WeftCollector({ registry }).start();
+ * app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+ * // on shutdown
+ * collector.stop();
+ * ```
+ */
+export class WeftCollector {
+  /** The registry the metrics are registered in. */
+  readonly registry: AnyRegistry;
+  /** Whether duration observations carry `trace_id` exemplars. */
+  readonly exemplars: boolean;
+
+  private readonly source: Observable<WeftEvent>;
+  private subscription: Subscription | undefined;
+  private readonly names: string[] = [];
+  private readonly guards = new Map<string, LabelGuard>();
+  private readonly maxLabelValues: number;
+  private readonly maxLabelLength: number;
+
+  private readonly stepDurationHistogram: Histogram<string>;
+  private readonly runDurationHistogram: Histogram<string>;
+  private readonly overflowCounter: CounterFamily;
+
+  private readonly runs: ChildCache<RunEntry>;
+  private readonly workflowErrors: ChildCache<CounterChild>;
+  private readonly steps: ChildCache<HistogramEntry>;
+  private readonly stepErrors: ChildCache<CounterChild>;
+  private readonly retryAttempts: ChildCache<CounterChild>;
+  private readonly retries: ChildCache<CounterChild>;
+  private readonly retryGaveUp: ChildCache<CounterChild>;
+  private readonly timeouts: ChildCache<CounterChild>;
+  private readonly fallbacks: ChildCache<CounterChild>;
+  private readonly fallbackExhausted: ChildCache<CounterChild>;
+  private readonly circuitState: ChildCache<CircuitEntry>;
+  private readonly circuitTransitions: ChildCache<CounterChild>;
+  private readonly circuitRejections: ChildCache<CounterChild>;
+  private readonly bulkheadRejections: ChildCache<CounterChild>;
+  private readonly rateLimitRejections: ChildCache<CounterChild>;
+  private readonly rateLimitStoreErrors: ChildCache<CounterChild>;
+  private readonly hedgesStarted: ChildCache<CounterChild>;
+  private readonly hedgesWon: ChildCache<CounterChild>;
+  private readonly cacheRequests: ChildCache<CounterChild>;
+  private readonly cacheSetFailures: ChildCache<CounterChild>;
+  private readonly sagas: ChildCache<CounterChild>;
+  private readonly sagaCompensations: ChildCache<CounterChild>;
+  private readonly cost: ChildCache<CounterChild>;
+  private readonly tokens: ChildCache<CounterChild>;
+  private readonly budgetUtilisation: ChildCache<GaugeChild>;
+  private readonly budgetExceeded: ChildCache<CounterChild>;
+  private readonly budgetStoreErrors: ChildCache<CounterChild>;
+  private readonly chaosInjections: ChildCache<CounterChild>;
+  private readonly routes: ChildCache<CounterChild>;
+  private readonly handlerErrors: ChildCache<CounterChild>;
+  private readonly overflows = new Map<string, CounterChild>();
+
+  /** Validates the options and registers every metric; throws a `TypeError` naming a bad option. */
+  constructor(options: WeftMetricsOptions) {
+    if (typeof options !== 'object' || options === null) fail('options', 'an options object with a `registry`', options);
+    const registry = resolveRegistry(options.registry);
+    const buckets = resolveBuckets(options.buckets);
+    const prefix = resolvePrefix(options.prefix);
+    this.maxLabelValues = integer('maxLabelValues', options.maxLabelValues, DEFAULTS.maxLabelValues, 1, 100_000);
+    this.maxLabelLength = integer('maxLabelLength', options.maxLabelLength, DEFAULTS.maxLabelLength, 1, 10_000);
+    this.exemplars = optionalBoolean('exemplars', options.exemplars) ?? registry.contentType === OPENMETRICS;
+    const source = options.source ?? events;
+    if (typeof source !== 'object' || source === null || typeof (source as Partial<Observable<WeftEvent>>).subscribe !== 'function') fail('source', 'an Observable of Weft events', source);
+    this.source = source;
+    this.registry = registry;
+
+    for (const d of Object.values(METRIC_DEFINITIONS)) {
+      const name = prefix + d.name;
+      if (registry.getSingleMetric(name) !== undefined) {
+        fail('registry', `a registry without a metric named ${name} (another collector registered it: unregister() it, or give this one a \`prefix\`)`, 'a registry that has it');
+      }
+    }
+
+    const registers = [registry];
+    const counter = (d: MetricDefinition): CounterFamily => {
+      this.names.push(prefix + d.name);
+      const cells: CounterCell[] = [];
+      const metric = new Counter({
+        name: prefix + d.name,
+        help: d.help,
+        labelNames: d.labels,
+        registers,
+        collect: () => flushAll(cells),
+      });
+      return (values) => {
+        const cell = new CounterCell(metric.labels(...values));
+        cells.push(cell);
+        return cell;
+      };
+    };
+    const gauge = (d: MetricDefinition): Gauge<string> => {
+      this.names.push(prefix + d.name);
+      return new Gauge({ name: prefix + d.name, help: d.help, labelNames: d.labels, registers });
+    };
+    const histogram = (d: MetricDefinition): Histogram<string> => {
+      this.names.push(prefix + d.name);
+      return new Histogram({ name: prefix + d.name, help: d.help, labelNames: d.labels, buckets: [...buckets], registers, enableExemplars: this.exemplars });
+    };
+    const M = METRIC_DEFINITIONS;
+
+    // The overflow counter comes first: guards report into it.
+    this.overflowCounter = counter(M.labelOverflow);
+
+    const counterCache = (key: MetricKey): ChildCache<CounterChild> => {
+      const d = M[key];
+      return new ChildCache(this.guardsFor(d), counter(d));
+    };
+    const histogramEntry = (metric: Histogram<string>, d: MetricDefinition, values: readonly string[]): HistogramEntry => {
+      const labels: Record<string, string> = {};
+      for (let i = 0; i < d.labels.length; i++) labels[d.labels[i]!] = values[i]!;
+      return { child: metric.labels(...values), labels };
+    };
+
+    // Runs: one entry holds both the counter and the histogram child for (workflow, outcome).
+    const runCounter = counter(M.workflowRuns);
+    this.runDurationHistogram = histogram(M.workflowRunDuration);
+    const runHistogram = this.runDurationHistogram;
+    this.runs = new ChildCache(this.guardsFor(M.workflowRuns), (values) => ({ ...histogramEntry(runHistogram, M.workflowRunDuration, values), runs: runCounter(values) }));
+    this.workflowErrors = counterCache('workflowErrors');
+    this.stepDurationHistogram = histogram(M.stepDuration);
+    const stepHistogram = this.stepDurationHistogram;
+    this.steps = new ChildCache(this.guardsFor(M.stepDuration), (values) => histogramEntry(stepHistogram, M.stepDuration, values));
+    this.stepErrors = counterCache('stepErrors');
+    this.retryAttempts = counterCache('retryAttempts');
+    this.retries = counterCache('retries');
+    this.retryGaveUp = counterCache('retryGaveUp');
+    this.timeouts = counterCache('timeouts');
+    this.fallbacks = counterCache('fallbacks');
+    this.fallbackExhausted = counterCache('fallbackExhausted');
+    const stateGauge = gauge(M.circuitState);
+    this.circuitState = new ChildCache([this.guard('breaker')], ([breaker]) => ({
+      closed: stateGauge.labels(breaker!, 'closed'),
+      open: stateGauge.labels(breaker!, 'open'),
+      'half-open': stateGauge.labels(breaker!, 'half-open'),
+      isolated: stateGauge.labels(breaker!, 'isolated'),
+    }));
+    this.circuitTransitions = counterCache('circuitTransitions');
+    this.circuitRejections = counterCache('circuitRejections');
+    this.bulkheadRejections = counterCache('bulkheadRejections');
+    this.rateLimitRejections = counterCache('rateLimitRejections');
+    this.rateLimitStoreErrors = counterCache('rateLimitStoreErrors');
+    this.hedgesStarted = counterCache('hedgesStarted');
+    this.hedgesWon = counterCache('hedgesWon');
+    this.cacheRequests = counterCache('cacheRequests');
+    this.cacheSetFailures = counterCache('cacheSetFailures');
+    this.sagas = counterCache('sagas');
+    this.sagaCompensations = counterCache('sagaCompensations');
+    this.cost = counterCache('cost');
+    this.tokens = counterCache('tokens');
+    const utilisationGauge = gauge(M.budgetUtilisation);
+    this.budgetUtilisation = new ChildCache(this.guardsFor(M.budgetUtilisation), (values) => utilisationGauge.labels(...values));
+    this.budgetExceeded = counterCache('budgetExceeded');
+    this.budgetStoreErrors = counterCache('budgetStoreErrors');
+    this.chaosInjections = counterCache('chaosInjections');
+    this.routes = counterCache('routes');
+    this.handlerErrors = counterCache('handlerErrors');
+  }
+
+  /**
+   * Subscribes to the event stream. Idempotent.
+   *
+   * @example
+   * ```ts
+   * const collector = new WeftCollector({ registry }).start();
+   * ```
+   */
+  start(): this {
+    if (this.subscription === undefined) this.subscription = this.source.subscribe((event) => this.record(event));
+    return this;
+  }
+
+  /**
+   * Unsubscribes from the event stream. The metrics stay in the registry with their values; `start()`
+   * resumes recording.
+   *
+   * @example
+   * ```ts
+   * process.on('SIGTERM', () => collector.stop());
+   * ```
+   */
+  stop(): void {
+    this.subscription?.unsubscribe();
+    this.subscription = undefined;
+  }
+
+  /**
+   * Stops the collector and removes its metrics from the registry, so another collector can register
+   * the same names there.
+   *
+   * @example
+   * ```ts
+   * collector.unregister();
+   * const fresh = createWeftMetrics({ registry });
+   * ```
+   */
+  unregister(): void {
+    this.stop();
+    for (const name of this.names) this.registry.removeSingleMetric(name);
+  }
+
+  /** Whether the collector is subscribed to its event stream. */
+  get running(): boolean {
+    return this.subscription !== undefined;
+  }
+
+  /**
+   * Records one event. `start()` feeds every event here; call it yourself to record events from another
+   * source. Never throws: a failure is counted in `weft_metrics_handler_errors_total`.
+   *
+   * @example
+   * ```ts
+   * collector.record(event);
+   * ```
+   */
+  record(event: WeftEvent): void {
+    try {
+      this.handle(event);
+    } catch {
+      this.countHandlerError(event);
+    }
+  }
+
+  private handle(e: WeftEvent): void {
+    switch (e.type) {
+      case 'run.finished': {
+        const entry = this.runs.get2(e.workflow, e.outcome);
+        entry.runs.inc();
+        this.observe(this.runDurationHistogram, entry, e.durationMs / 1000, e.traceId);
+        if (e.outcome === 'error') this.workflowErrors.get2(e.workflow, errorKind(e.error)).inc();
+        return;
+      }
+      case 'step.finished': {
+        this.observe(this.stepDurationHistogram, this.steps.get3(e.workflow, e.step, e.outcome), e.durationMs / 1000, e.traceId);
+        if (e.outcome === 'error') this.stepErrors.get3(e.workflow, e.step, errorKind(e.error)).inc();
+        return;
+      }
+      case 'retry.attempt':
+        this.retryAttempts.get2(e.workflow, e.step).inc();
+        return;
+      case 'retry.scheduled':
+        this.retries.get2(e.workflow, e.step).inc();
+        return;
+      case 'retry.gave_up':
+        this.retryGaveUp.get3(e.workflow, e.step, e.reason).inc();
+        return;
+      case 'timeout.expired':
+        this.timeouts.get2(e.workflow, e.step).inc();
+        return;
+      case 'fallback.served':
+        this.fallbacks.get3(e.workflow, e.step, String(e.index)).inc();
+        return;
+      case 'fallback.exhausted':
+        this.fallbackExhausted.get2(e.workflow, e.step).inc();
+        return;
+      case 'circuit.state_changed':
+        this.circuitTransitions.get3(e.breaker, e.from, e.to).inc();
+        this.setCircuitState(e.breaker, e.to);
+        return;
+      case 'circuit.rejected':
+        this.circuitRejections.get3(e.workflow, e.breaker, e.state).inc();
+        this.setCircuitState(e.breaker, e.state);
+        return;
+      case 'bulkhead.rejected':
+        this.bulkheadRejections.get2(e.workflow, e.bulkhead).inc();
+        return;
+      case 'ratelimit.rejected':
+        this.rateLimitRejections.get2(e.workflow, e.limiter).inc();
+        return;
+      case 'ratelimit.store_error':
+        this.rateLimitStoreErrors.get2(e.limiter, e.reason).inc();
+        return;
+      case 'hedge.started':
+        this.hedgesStarted.get3(e.workflow, e.step, e.trigger).inc();
+        return;
+      case 'hedge.won':
+        if (e.attempt > 1) this.hedgesWon.get2(e.workflow, e.step).inc();
+        return;
+      case 'cache.request':
+        this.cacheRequests.get3(e.workflow, e.cache, e.result).inc();
+        return;
+      case 'cache.set':
+        if (!e.ok) this.cacheSetFailures.get3(e.workflow, e.cache, e.reason ?? 'store_error').inc();
+        return;
+      case 'saga.finished':
+        this.sagas.get3(e.workflow, e.saga, e.outcome).inc();
+        return;
+      case 'saga.compensation':
+        this.sagaCompensations.get4(e.workflow, e.saga, e.compensatedStep, e.outcome).inc();
+        return;
+      case 'cost.recorded': {
+        const model = e.model ?? NO_MODEL_LABEL_VALUE;
+        this.cost.get4(e.workflow, e.step, model, e.currency).inc(e.amount);
+        if (e.inputTokens) this.tokens.get4(e.workflow, e.step, model, 'input').inc(e.inputTokens);
+        if (e.outputTokens) this.tokens.get4(e.workflow, e.step, model, 'output').inc(e.outputTokens);
+        return;
+      }
+      case 'budget.usage':
+      case 'budget.warning':
+      case 'budget.exceeded':
+        this.budgetUtilisation.get2(e.budget, e.scope).set(e.utilisation);
+        if (e.type === 'budget.exceeded') this.budgetExceeded.get2(e.budget, e.scope).inc();
+        return;
+      case 'budget.store_error':
+        this.budgetStoreErrors.get3(e.budget, e.operation, e.reason).inc();
+        return;
+      case 'chaos.injected':
+        this.chaosInjections.get3(e.workflow, e.step, e.fault).inc();
+        return;
+      case 'route.chosen':
+        this.routes.get4(e.workflow, e.step, e.route, e.reason).inc();
+        return;
+      default:
+        // run.started, step.started and the rest carry nothing these metrics count.
+        return;
+    }
+  }
+
+  private observe(histogram: Histogram<string>, entry: HistogramEntry, seconds: number, traceId: string | undefined): void {
+    if (this.exemplars && typeof traceId === 'string' && traceId.length <= MAX_TRACE_ID_LENGTH) {
+      histogram.observe({ labels: entry.labels, value: seconds, exemplarLabels: { trace_id: traceId } });
+    } else {
+      entry.child.observe(seconds);
+    }
+  }
+
+  private setCircuitState(breaker: string, state: string): void {
+    const gauges = this.circuitState.get1(breaker);
+    for (const s of CIRCUIT_STATES) gauges[s].set(s === state ? 1 : 0);
+  }
+
+  private countHandlerError(event: WeftEvent): void {
+    try {
+      this.handlerErrors.get1(typeof event === 'object' && event !== null ? event.type : 'other').inc();
+    } catch {
+      // Telemetry never breaks a workflow.
+    }
+  }
+
+  private guardsFor(d: MetricDefinition): LabelGuard[] {
+    return d.labels.map((label) => this.guard(label));
+  }
+
+  private guard(label: string): LabelGuard {
+    let guard = this.guards.get(label);
+    if (guard === undefined) {
+      guard = new LabelGuard(label, this.maxLabelValues, this.maxLabelLength, (l, reason) => this.countOverflow(l, reason));
+      this.guards.set(label, guard);
+    }
+    return guard;
+  }
+
+  private countOverflow(label: string, reason: OverflowReason): void {
+    const key = `${label}\u0000${reason}`;
+    let child = this.overflows.get(key);
+    if (child === undefined) {
+      child = this.overflowCounter([label, reason]);
+      this.overflows.set(key, child);
+    }
+    child.inc();
+  }
+}
+
+/**
+ * Builds a {@link WeftCollector} and starts it: Weft's events are recorded as Prometheus metrics in
+ * `registry` from now on. Bad options throw a `TypeError` naming the option.
+ *
+ * @example
+ * ```ts
+ * import { Registry } from 'prom-client';
+ * import { createWeftMetrics } from '@weft/prometheus';
+ *
+ * const registry = new Registry();
+ * const metrics = createWeftMetrics({ registry, prefix: 'checkout_' });
+ * // later: metrics.stop();
+ * ```
+ */
+export function createWeftMetrics(options: WeftMetricsOptions): WeftCollector {
+  return new WeftCollector(options).start();
+}

@@ -1,0 +1,226 @@
+/**
+ * The names of every metric and label `@weft/prometheus` writes. Dashboards and alerts import these
+ * instead of retyping them, so a rename breaks their build rather than silently emptying a panel.
+ */
+
+/**
+ * Every label name the collector uses. Their values come only from names written in code (workflow,
+ * step, breaker, cache, ...) or from small fixed sets (outcome, result, reason), never from input.
+ *
+ * @example
+ * ```ts
+ * import { LABELS, METRICS } from '@weft/prometheus';
+ * const query = `sum by (${LABELS.workflow}) (rate(${METRICS.workflowRuns}[5m]))`;
+ * ```
+ */
+export const LABELS = {
+  /** The workflow (the primitive `run()` was called on, or `RunOptions.workflow`). */
+  workflow: 'workflow',
+  /** The step or primitive name that reported the event. */
+  step: 'step',
+  /** `success` or `error` for runs and steps; for sagas `completed`, `compensated` or `compensation_failed`. */
+  outcome: 'outcome',
+  /** A Weft error code in snake case (`timeout`, `circuit_open`, ...), or `other` for any other error. */
+  error: 'error',
+  /**
+   * Why something happened, from a fixed set: a retry gave up (`exhausted`, `not_retryable`, `deadline`,
+   * `aborted`), a route was chosen (`selector`, `default`, `weighted`, `cost`), a store failed
+   * (`error`, `timeout`), a cache value was not stored (`too_large`, `unserializable`, `store_error`),
+   * a label value was replaced (`too_long`, `too_many_values`).
+   */
+  reason: 'reason',
+  /** Which fallback alternative served: `1` for the first alternative, `2` for the second, ... */
+  alternative: 'alternative',
+  /** The circuit breaker's name. */
+  breaker: 'breaker',
+  /** A circuit state: `closed`, `open`, `half-open`, `isolated`. */
+  state: 'state',
+  /** The state a circuit left. */
+  from: 'from',
+  /** The state a circuit entered. */
+  to: 'to',
+  /** The bulkhead's name. */
+  bulkhead: 'bulkhead',
+  /** The rate limiter's key. */
+  limiter: 'limiter',
+  /** What started a hedge: `delay` or `error`. */
+  trigger: 'trigger',
+  /** The cache's name. */
+  cache: 'cache',
+  /** A cache lookup's result: `hit`, `miss`, `stale`, `store_error`. */
+  result: 'result',
+  /** The saga's name. */
+  saga: 'saga',
+  /** The model a cost was recorded for, or `none`. */
+  model: 'model',
+  /** The cost's currency code, as written in the price table. */
+  currency: 'currency',
+  /** Token direction: `input` or `output`. */
+  direction: 'direction',
+  /** The budget's name. */
+  budget: 'budget',
+  /** A budget's scope: `run` (the per-run limit) or `window` (the rolling-window limit). */
+  scope: 'scope',
+  /** A budget store operation: `reserve` (before a call) or `charge` (after it). */
+  operation: 'operation',
+  /** The injected fault: `error`, `latency`, `result`. */
+  fault: 'fault',
+  /** The route chosen. */
+  route: 'route',
+  /** The label whose value was replaced, on the overflow metric. */
+  label: 'label',
+  /** The event type whose handler failed, on the handler-error metric. */
+  event: 'event',
+} as const;
+
+/**
+ * A label name the collector uses.
+ *
+ * @example
+ * ```ts
+ * const by: LabelName[] = [LABELS.workflow, LABELS.step];
+ * ```
+ */
+export type LabelName = (typeof LABELS)[keyof typeof LABELS];
+
+/**
+ * The value a label takes when its value was dropped to bound cardinality, and the `error` label's
+ * value for errors that are not Weft errors.
+ *
+ * @example
+ * ```ts
+ * const leaked = `sum(rate(${METRICS.workflowRuns}{workflow="${OVERFLOW_LABEL_VALUE}"}[5m])) > 0`;
+ * ```
+ */
+export const OVERFLOW_LABEL_VALUE = 'other';
+
+/**
+ * The `model` label's value when a cost was recorded without a model.
+ *
+ * @example
+ * ```ts
+ * const unpriced = `sum(rate(${METRICS.cost}{model="${NO_MODEL_LABEL_VALUE}"}[1h]))`;
+ * ```
+ */
+export const NO_MODEL_LABEL_VALUE = 'none';
+
+/**
+ * Prometheus metric types used here.
+ *
+ * @example
+ * ```ts
+ * const counters = Object.values(METRIC_DEFINITIONS).filter((d) => d.type === ('counter' satisfies MetricType));
+ * ```
+ */
+export type MetricType = 'counter' | 'gauge' | 'histogram';
+
+/**
+ * One metric's definition: its name, type, label names and meaning.
+ *
+ * @example
+ * ```ts
+ * const d: MetricDefinition = METRIC_DEFINITIONS.stepDuration;
+ * console.log(`${d.name} (${d.type}) by ${d.labels.join(', ')}: ${d.help}`);
+ * ```
+ */
+export interface MetricDefinition {
+  readonly name: string;
+  readonly type: MetricType;
+  readonly labels: readonly LabelName[];
+  /** The HELP text, which is also the meaning in the README table. */
+  readonly help: string;
+}
+
+const L = LABELS;
+
+/**
+ * Every metric with its type, labels and meaning. The collector builds its metrics from this table,
+ * and the README's table is checked against it by a test.
+ *
+ * @example
+ * ```ts
+ * import { METRIC_DEFINITIONS } from '@weft/prometheus';
+ * for (const d of Object.values(METRIC_DEFINITIONS)) console.log(d.name, d.type, d.labels.join(','));
+ * ```
+ */
+export const METRIC_DEFINITIONS = {
+  workflowRuns: { name: 'weft_workflow_runs_total', type: 'counter', labels: [L.workflow, L.outcome], help: 'Workflow runs finished, by outcome (success or error).' },
+  workflowRunDuration: { name: 'weft_workflow_run_duration_seconds', type: 'histogram', labels: [L.workflow, L.outcome], help: 'Duration of finished workflow runs, in seconds.' },
+  workflowErrors: { name: 'weft_workflow_errors_total', type: 'counter', labels: [L.workflow, L.error], help: 'Failed workflow runs, by Weft error code (other for non-Weft errors).' },
+  stepDuration: { name: 'weft_step_duration_seconds', type: 'histogram', labels: [L.workflow, L.step, L.outcome], help: 'Duration of finished step calls (each attempt), in seconds; its _count counts step calls.' },
+  stepErrors: { name: 'weft_step_errors_total', type: 'counter', labels: [L.workflow, L.step, L.error], help: 'Failed step calls, by Weft error code (other for non-Weft errors).' },
+  retryAttempts: { name: 'weft_retry_attempts_total', type: 'counter', labels: [L.workflow, L.step], help: 'Attempts made by retry primitives, the first attempt included.' },
+  retries: { name: 'weft_retries_total', type: 'counter', labels: [L.workflow, L.step], help: 'Failed attempts that a retry primitive scheduled another attempt after.' },
+  retryGaveUp: { name: 'weft_retry_gave_up_total', type: 'counter', labels: [L.workflow, L.step, L.reason], help: 'Retried calls that ended without success, by reason.' },
+  timeouts: { name: 'weft_timeouts_total', type: 'counter', labels: [L.workflow, L.step], help: 'Calls whose timeout expired.' },
+  fallbacks: { name: 'weft_fallbacks_total', type: 'counter', labels: [L.workflow, L.step, L.alternative], help: 'Calls served by a fallback alternative, by which alternative (1 = first).' },
+  fallbackExhausted: { name: 'weft_fallback_exhausted_total', type: 'counter', labels: [L.workflow, L.step], help: 'Calls where the primary and every fallback alternative failed.' },
+  circuitState: { name: 'weft_circuit_state', type: 'gauge', labels: [L.breaker, L.state], help: 'Circuit breaker state: 1 for the current state, 0 for the others (one series per state).' },
+  circuitTransitions: { name: 'weft_circuit_transitions_total', type: 'counter', labels: [L.breaker, L.from, L.to], help: 'Circuit breaker state changes.' },
+  circuitRejections: { name: 'weft_circuit_rejections_total', type: 'counter', labels: [L.workflow, L.breaker, L.state], help: 'Calls a circuit breaker rejected, by the state it was in.' },
+  bulkheadRejections: { name: 'weft_bulkhead_rejections_total', type: 'counter', labels: [L.workflow, L.bulkhead], help: 'Calls a bulkhead rejected because every slot and queue place was taken.' },
+  rateLimitRejections: { name: 'weft_ratelimit_rejections_total', type: 'counter', labels: [L.workflow, L.limiter], help: 'Calls a rate limiter rejected.' },
+  rateLimitStoreErrors: { name: 'weft_ratelimit_store_errors_total', type: 'counter', labels: [L.limiter, L.reason], help: 'Rate-limit store failures (error or timeout) answered from a local bucket.' },
+  hedgesStarted: { name: 'weft_hedges_started_total', type: 'counter', labels: [L.workflow, L.step, L.trigger], help: 'Extra hedged attempts started, by trigger (delay or error).' },
+  hedgesWon: { name: 'weft_hedges_won_total', type: 'counter', labels: [L.workflow, L.step], help: 'Hedged calls won by an extra attempt rather than the first.' },
+  cacheRequests: { name: 'weft_cache_requests_total', type: 'counter', labels: [L.workflow, L.cache, L.result], help: 'Cache lookups, by result: hit, miss, stale or store_error.' },
+  cacheSetFailures: { name: 'weft_cache_set_failures_total', type: 'counter', labels: [L.workflow, L.cache, L.reason], help: 'Values a cache did not store, by reason: too_large, unserializable or store_error.' },
+  sagas: { name: 'weft_sagas_total', type: 'counter', labels: [L.workflow, L.saga, L.outcome], help: 'Finished sagas, by outcome: completed, compensated or compensation_failed.' },
+  sagaCompensations: { name: 'weft_saga_compensations_total', type: 'counter', labels: [L.workflow, L.saga, L.step, L.outcome], help: 'Compensations run by sagas, by compensated step and outcome (success or error).' },
+  cost: { name: 'weft_cost_total', type: 'counter', labels: [L.workflow, L.step, L.model, L.currency], help: 'Cost recorded, in the currency the currency label names.' },
+  tokens: { name: 'weft_tokens_total', type: 'counter', labels: [L.workflow, L.step, L.model, L.direction], help: 'Model tokens recorded with costs, by direction (input or output).' },
+  budgetUtilisation: { name: 'weft_budget_utilisation_ratio', type: 'gauge', labels: [L.budget, L.scope], help: 'Last reported budget utilisation, spent / limit (1 = exhausted), by scope (run or window).' },
+  budgetExceeded: { name: 'weft_budget_exceeded_total', type: 'counter', labels: [L.budget, L.scope], help: 'Calls a budget refused because it was exhausted, by scope (run or window).' },
+  budgetStoreErrors: { name: 'weft_budget_store_errors_total', type: 'counter', labels: [L.budget, L.operation, L.reason], help: 'Budget store failures, by operation (reserve or charge) and reason (error or timeout).' },
+  chaosInjections: { name: 'weft_chaos_injections_total', type: 'counter', labels: [L.workflow, L.step, L.fault], help: 'Faults injected by chaos primitives, by fault (error, latency or result).' },
+  routes: { name: 'weft_routes_total', type: 'counter', labels: [L.workflow, L.step, L.route, L.reason], help: 'Routes chosen by route primitives, by route and reason.' },
+  labelOverflow: { name: 'weft_metrics_label_overflow_total', type: 'counter', labels: [L.label, L.reason], help: 'Label values replaced to bound cardinality: reason too_many_values (became other) or too_long (truncated).' },
+  handlerErrors: { name: 'weft_metrics_handler_errors_total', type: 'counter', labels: [L.event], help: 'Events the metrics collector failed to record (the workflow is unaffected).' },
+} as const satisfies Record<string, MetricDefinition>;
+
+/**
+ * The key of a metric in {@link METRICS}.
+ *
+ * @example
+ * ```ts
+ * const key: MetricKey = 'workflowRuns';
+ * METRICS[key]; // 'weft_workflow_runs_total'
+ * ```
+ */
+export type MetricKey = keyof typeof METRIC_DEFINITIONS;
+
+type Names = { readonly [K in MetricKey]: (typeof METRIC_DEFINITIONS)[K]['name'] };
+type Labels = { readonly [K in MetricKey]: (typeof METRIC_DEFINITIONS)[K]['labels'] };
+
+/**
+ * Every metric name, as the collector writes it without a `prefix`. Prometheus conventions:
+ * `weft_` prefix, base units (seconds), `_total` on counters, `_ratio` on ratios.
+ *
+ * @example
+ * ```ts
+ * import { METRICS } from '@weft/prometheus';
+ * const errorRatio = `sum(rate(${METRICS.workflowRuns}{outcome="error"}[5m])) / sum(rate(${METRICS.workflowRuns}[5m]))`;
+ * ```
+ */
+export const METRICS: Names = Object.freeze(Object.fromEntries(Object.entries(METRIC_DEFINITIONS).map(([k, d]) => [k, d.name])) as unknown as Names);
+
+/**
+ * The label names of every metric, keyed like {@link METRICS}.
+ *
+ * @example
+ * ```ts
+ * import { METRIC_LABELS } from '@weft/prometheus';
+ * METRIC_LABELS.stepDuration; // ['workflow', 'step', 'outcome']
+ * ```
+ */
+export const METRIC_LABELS: Labels = Object.freeze(Object.fromEntries(Object.entries(METRIC_DEFINITIONS).map(([k, d]) => [k, d.labels])) as unknown as Labels);
+
+/**
+ * Default histogram buckets, in seconds: typical step latencies from 1 ms to 60 s.
+ *
+ * @example
+ * ```ts
+ * createWeftMetrics({ registry, buckets: [...DEFAULT_BUCKETS, 120] });
+ * ```
+ */
+export const DEFAULT_BUCKETS: readonly number[] = Object.freeze([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]);
