@@ -1,0 +1,136 @@
+import { describe, it } from 'vitest';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createServer, connect } from 'node:net';
+import { createWeftRedis, type WeftRedis, type WeftRedisOptions } from '../weft-redis.js';
+
+/** The shared test server: REDIS_URL, else the local default. */
+export const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
+
+/** A key prefix unique to this test run, so runs never see each other's keys. */
+export function uniquePrefix(label: string): string {
+  return `weft-test:${label}:${randomUUID().slice(0, 8)}`;
+}
+
+function hostPort(url: string): { host: string; port: number } {
+  const u = new URL(url);
+  return { host: u.hostname || '127.0.0.1', port: Number(u.port || 6379) };
+}
+
+/** Whether something answers PING at `url` within a second. */
+export async function redisReachable(url = REDIS_URL): Promise<boolean> {
+  const { host, port } = hostPort(url);
+  return new Promise<boolean>((resolve) => {
+    const socket = connect({ host, port });
+    const timer = setTimeout(() => finish(false), 1_000);
+    let buffer = '';
+    function finish(ok: boolean): void {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    }
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (d) => {
+      buffer += d.toString();
+      // +PONG, or -NOAUTH when a password is needed: either way a Redis answered.
+      if (buffer.includes('\r\n')) finish(buffer.startsWith('+PONG') || buffer.startsWith('-NOAUTH'));
+    });
+    socket.on('error', () => finish(false));
+  });
+}
+
+/** Whether a `redis-server` binary is on the PATH. */
+export function redisServerAvailable(): boolean {
+  const r = spawnSync('redis-server', ['--version'], { stdio: 'ignore' });
+  return r.status === 0;
+}
+
+/**
+ * Gating for tests that need a real Redis. Outside CI, a missing Redis skips the suite with a
+ * printed reason; in CI (`CI=true`) it fails with a clear message instead.
+ */
+export function gate(requirement: 'redis' | 'redis-server', available: boolean): { skip: boolean; failure: string | undefined } {
+  if (available) return { skip: false, failure: undefined };
+  const what = requirement === 'redis' ? `a Redis server at ${REDIS_URL} (set REDIS_URL)` : 'the redis-server binary on the PATH (apt-get install redis-server)';
+  const reason = `@weft/redis tests need ${what}`;
+  if (process.env.CI === 'true') return { skip: false, failure: `${reason}, and CI=true forbids skipping them` };
+  console.warn(`[skipped] ${reason}`);
+  return { skip: true, failure: undefined };
+}
+
+/** A client on the shared test server with a unique prefix. */
+export function testRedis(label: string, options?: WeftRedisOptions): WeftRedis {
+  return createWeftRedis({ url: REDIS_URL, prefix: uniquePrefix(label), ...options });
+}
+
+/** Deletes every key under `prefix` on the server at `url` (test clean-up). */
+export async function cleanUp(redis: WeftRedis): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.command<[string, string[]]>(['SCAN', cursor, 'MATCH', `${redis.prefix}:*`, 'COUNT', 1000], { timeoutMs: 5_000 });
+    cursor = next;
+    if (keys.length > 0) await redis.command(['DEL', ...keys], { timeoutMs: 5_000 });
+  } while (cursor !== '0');
+}
+
+/** A free TCP port on the loopback interface. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** A throwaway redis-server, for tests that kill and restart Redis. */
+export class OwnRedisServer {
+  private child: ChildProcess | undefined;
+  constructor(readonly port: number) {}
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts the server and waits until it answers PING. */
+  async start(): Promise<void> {
+    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], { stdio: 'ignore' });
+    const started = Date.now();
+    while (!(await redisReachable(this.url))) {
+      if (Date.now() - started > 10_000) throw new Error(`redis-server on port ${this.port} did not start`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** Kills the server with SIGKILL and waits for it to exit. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (child === undefined || child.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+  }
+}
+
+/**
+ * `describe` for suites that need the shared Redis (or, with `'redis-server'`, the binary to run
+ * their own): skipped with a printed reason when it is missing, failed with a clear message in CI.
+ */
+export function describeWith(requirement: 'redis' | 'redis-server', name: string, available: boolean, body: () => void): void {
+  const g = gate(requirement, available);
+  describe.skipIf(g.skip)(name, () => {
+    if (g.failure !== undefined) {
+      const message = g.failure;
+      it('has what it needs to run', () => {
+        throw new Error(message);
+      });
+      return;
+    }
+    body();
+  });
+}
