@@ -240,6 +240,79 @@ describe('budget over a rolling window', () => {
   });
 });
 
+describe('budget per key', () => {
+  it('keeps a separate window for each key, under the same limit', async () => {
+    const store = new LocalBudgetStore();
+    const { s, calls } = spender('llm', 4);
+    const guarded = budget(s, { name: 'daily', window: { limit: 10, windowMs: HOUR }, store, key: (who: unknown) => String(who) });
+    for (let i = 0; i < 3; i++) await guarded.run('alice');
+    const error = await guarded.run('alice').catch((e: unknown) => e);
+    expect(isBudgetExceededError(error)).toBe(true);
+    expect((error as BudgetExceededError).budget).toBe('daily');
+    expect((error as Error).message).toMatch(/Budget "daily" for key "alice" exhausted in its window: spent 12 of 10/);
+    // bob has his own allowance
+    await expect(guarded.run('bob')).resolves.toBe(4);
+    expect(calls.n).toBe(4);
+    const now = Date.now();
+    expect(store.spent('daily:alice', HOUR, now)).toBe(12);
+    expect(store.spent('daily:bob', HOUR, now)).toBe(4);
+    expect(store.spent('daily', HOUR, now)).toBe(0);
+  });
+
+  it('charges the reconciled cost and refunds to the key the call was reserved under', async () => {
+    const keys: string[] = [];
+    const local = new LocalBudgetStore();
+    const store: BudgetStore = {
+      tryCharge: (key, amount, limit, windowMs, now) => {
+        keys.push(`try ${key}`);
+        return local.tryCharge(key, amount, limit, windowMs, now);
+      },
+      charge: (key, amount, windowMs, at, now) => {
+        keys.push(`charge ${key} ${amount}`);
+        return local.charge(key, amount, windowMs, at, now);
+      },
+      spent: (key, windowMs, now) => local.spent(key, windowMs, now),
+    };
+    const guarded = budget(spender('llm', 2).s, { name: 'k', window: { limit: 100, windowMs: HOUR }, estimate: 5, store, key: (_: unknown, ctx) => String(ctx.attributes.tenant) });
+    await guarded.run(undefined, { attributes: { tenant: 't1' } });
+    expect(keys).toEqual(['try k:t1', 'charge k:t1 -3']);
+    expect(local.spent('k:t1', HOUR, Date.now())).toBe(2);
+  });
+
+  it('reports events under the plain budget name, so metric labels stay bounded', async () => {
+    const ev = capture();
+    try {
+      const guarded = budget(spender('llm', 6).s, { name: 'perkey', window: { limit: 10, windowMs: HOUR }, store: new LocalBudgetStore(), key: (k: unknown) => String(k) });
+      await guarded.run('a');
+      await guarded.run('a');
+      await guarded.run('a').catch(() => undefined);
+      expect(ev.seen.length).toBeGreaterThan(0);
+      expect(new Set(ev.seen.map((e) => (e as BudgetEvent).budget))).toEqual(new Set(['perkey']));
+      expect(ev.of('budget.exceeded')).toHaveLength(1);
+    } finally {
+      ev.stop();
+    }
+  });
+
+  it('rejects the call, without running it, when key() returns a bad value or throws', async () => {
+    const { s, calls } = spender('llm', 1);
+    const win = { limit: 10, windowMs: HOUR };
+    await expect(budget(s, { name: 'b', window: win, key: () => '' }).run(undefined)).rejects.toThrow(/Expected `key` to be a function returning a string of 1-200 characters/);
+    await expect(budget(s, { name: 'b', window: win, key: () => 42 as never }).run(undefined)).rejects.toThrow(/`key`/);
+    await expect(budget(s, { name: 'b', window: win, key: () => 'x'.repeat(201) }).run(undefined)).rejects.toThrow(/`key`/);
+    await expect(budget(s, { name: 'b', window: win, key: () => {
+      throw new Error('no key');
+    } }).run(undefined)).rejects.toThrow('no key');
+    expect(calls.n).toBe(0);
+  });
+
+  it('throws TypeErrors naming the option when key is not a function or has no window', () => {
+    const s = step('s', () => 1);
+    expect(() => budget(s, { name: 'b', window: { limit: 1, windowMs: 1000 }, key: 'alice' as never })).toThrow(/`key`/);
+    expect(() => budget(s, { name: 'b', perRun: 1, key: () => 'a' })).toThrow(/`window`/);
+  });
+});
+
 describe('budget store failures', () => {
   const hanging = (): BudgetStore => ({
     tryCharge: () => new Promise<BudgetCharge>(() => {}),

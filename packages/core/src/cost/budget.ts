@@ -1,3 +1,4 @@
+import type { RunContext } from '../context/run-context.js';
 import { BudgetExceededError } from '../errors/budget-exceeded-error.js';
 import { toError } from '../errors/non-error-thrown.js';
 import { TimeoutError } from '../errors/timeout-error.js';
@@ -5,7 +6,7 @@ import { abortReasonError, type Ctx, type RunState } from '../internal/ctx.js';
 import { emit, listening } from '../internal/emit.js';
 import { isThenable } from '../internal/is-thenable.js';
 import { Scope } from '../internal/scope.js';
-import { fail, number, optionalBoolean, optionalNumber, optionsObject, primitiveName } from '../internal/validate-options.js';
+import { fail, number, optionalBoolean, optionalFunction, optionalNumber, optionsObject, primitiveName } from '../internal/validate-options.js';
 import { Primitive, type Exec } from '../primitive.js';
 import type { BudgetCharge, BudgetStore } from './budget-store.js';
 import { closeSink, openSink, type CostSink } from './cost-sink.js';
@@ -33,8 +34,18 @@ export interface BudgetOptions<I = unknown> {
   readonly name: string;
   /** The most one run may spend, counting every cost recorded anywhere in the run. At least one of `perRun` and `window` is required. */
   readonly perRun?: number;
-  /** A rolling-window limit shared by every run that uses the same store and name. */
+  /** A rolling-window limit shared by every run that uses the same store and name (and `key`). */
   readonly window?: BudgetWindow;
+  /**
+   * Keeps the window's spend per key instead of one tally per name: each call is charged to
+   * `<name>:<key(input, ctx)>` in the store, with the same `limit`, so a budget named `daily` with
+   * `key: (req) => req.apiKeyId` gives every API key its own daily allowance. Events and metrics
+   * keep the plain `name` as their `budget` label, so label cardinality stays bounded; the key
+   * appears only in the error message. The key must be a string of 1-200 characters; do not
+   * return a secret (hash it). Requires `window`: per-run limits are per run already.
+   * @default undefined (one tally per name)
+   */
+  readonly key?: (input: I, ctx: RunContext) => string;
   /**
    * What one call is expected to cost, or a function of the input that says so. Reserved before
    * the call; a call whose estimate does not fit is refused.
@@ -57,8 +68,11 @@ export interface BudgetOptions<I = unknown> {
 }
 
 const DEFAULTS = { estimate: 0, warnAt: 0.8, storeTimeoutMs: 1_000, failOpen: false } as const satisfies Required<
-  Omit<BudgetOptions, 'name' | 'perRun' | 'window' | 'store'>
+  Omit<BudgetOptions, 'name' | 'perRun' | 'window' | 'store' | 'key'>
 >;
+
+/** The longest key `key()` may return. */
+const MAX_KEY_LENGTH = 200;
 
 let sharedStore: LocalBudgetStore | undefined;
 const RUN_BUDGETS = Symbol('weft.budget.run');
@@ -92,6 +106,8 @@ class StoreFailure {
  * `sum(max(0, actual - estimate))` over concurrent calls; with estimates at least the actual
  * cost it never exceeds the limit. Costs recorded after the call settled are not charged.
  *
+ * Per-key windows: with `key`, each key has its own tally (`<name>:<key>`) under the same limit.
+ *
  * Per-run accounting: the check sees every cost recorded in the run plus the estimates of
  * calls of this budget in flight; the same bound applies.
  *
@@ -116,6 +132,9 @@ class StoreFailure {
  *   estimate: (prompt: string) => (prompt.length / 4) * 2.5e-6 + 0.01,
  * }); // or chat.budget({...})
  * try { await guarded.run(prompt) } catch (e) { if (isBudgetExceededError(e)) reply.code(402) }
+ *
+ * // $5 a day per API key: spend is kept as `daily:<key hash>`
+ * const perKey = chat.budget({ name: 'daily', window: { limit: 5, windowMs: 86_400_000 }, key: (_prompt, ctx) => String(ctx.attributes.keyHash) });
  * ```
  */
 export function budget<I, O>(primitive: Primitive<I, O>, options: BudgetOptions<I>): Primitive<I, O> {
@@ -156,6 +175,8 @@ export function budget<I, O>(primitive: Primitive<I, O>, options: BudgetOptions<
   } else if (o.store !== undefined) {
     fail('window', 'a rolling window { limit, windowMs } when `store` is given', o.window);
   }
+  const keyFn = optionalFunction<(input: I, ctx: RunContext) => string>('key', o.key);
+  if (keyFn !== undefined && !hasWindow) fail('window', 'a rolling window { limit, windowMs } when `key` is given', o.window);
   const inner = primitive.exec;
   const runWarnAt = perRun === undefined ? 0 : warnAt * perRun;
   const windowWarnAt = warnAt * limit;
@@ -164,6 +185,12 @@ export function budget<I, O>(primitive: Primitive<I, O>, options: BudgetOptions<
     if (estimateFn === undefined) return estimateValue;
     const value = estimateFn(input);
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) fail('estimate', 'a function returning a finite number >= 0', value);
+    return value;
+  };
+
+  const keyOf = (input: I, ctx: Ctx): string => {
+    const value = keyFn!(input, ctx);
+    if (typeof value !== 'string' || value.length === 0 || value.length > MAX_KEY_LENGTH) fail('key', `a function returning a string of 1-${MAX_KEY_LENGTH} characters`, value);
     return value;
   };
 
@@ -209,11 +236,11 @@ export function budget<I, O>(primitive: Primitive<I, O>, options: BudgetOptions<
     });
 
   /** Charges the difference between actual and reserved; resolves to the spend afterwards, or undefined when unknown. */
-  const reconcile = (ctx: Ctx, delta: number, at: number): number | undefined | Promise<number | undefined> => {
+  const reconcile = (ctx: Ctx, storeKey: string, delta: number, at: number): number | undefined | Promise<number | undefined> => {
     const now = Date.now();
     let answer: number | PromiseLike<number>;
     try {
-      answer = store!.charge(name, delta, windowMs, at, now);
+      answer = store!.charge(storeKey, delta, windowMs, at, now);
     } catch (error) {
       storeFailed(ctx, 'charge', new StoreFailure('error', toError(error)));
       return undefined;
@@ -266,7 +293,7 @@ export function budget<I, O>(primitive: Primitive<I, O>, options: BudgetOptions<
   };
 
   /** Runs the call, then settles the per-run reservation and the window's accounts. */
-  const call = (input: I, ctx: Ctx, amount: number, run: RunBudgets | undefined, reserved: BudgetCharge | undefined, at: number): Promise<O> => {
+  const call = (input: I, ctx: Ctx, storeKey: string, amount: number, run: RunBudgets | undefined, reserved: BudgetCharge | undefined, at: number): Promise<O> => {
     let scope: Scope | undefined;
     let sink: CostSink | undefined;
     let inner$: Promise<O>;
@@ -292,7 +319,7 @@ export function budget<I, O>(primitive: Primitive<I, O>, options: BudgetOptions<
         afterWindow(ctx, reserved?.spent, 0, reserved?.spent);
         return;
       }
-      const spent = reconcile(ctx, delta, at);
+      const spent = reconcile(ctx, storeKey, delta, at);
       if (!isThenable<number | undefined>(spent)) {
         afterWindow(ctx, undefined, delta, spent);
         return;
@@ -315,28 +342,29 @@ export function budget<I, O>(primitive: Primitive<I, O>, options: BudgetOptions<
   };
 
   /** The window's reservation answered. */
-  const reservedWindow = (input: I, ctx: Ctx, amount: number, run: RunBudgets | undefined, at: number, answer: BudgetCharge): Promise<O> => {
+  const reservedWindow = (input: I, ctx: Ctx, storeKey: string, amount: number, run: RunBudgets | undefined, at: number, answer: BudgetCharge): Promise<O> => {
     if (typeof answer !== 'object' || answer === null || typeof answer.allowed !== 'boolean' || typeof answer.spent !== 'number') {
-      return storeDown(input, ctx, amount, run, at, new StoreFailure('error', new TypeError(`Budget store for "${name}" answered ${String(answer)}, not { allowed, spent }`)));
+      return storeDown(input, ctx, storeKey, amount, run, at, new StoreFailure('error', new TypeError(`Budget store for "${name}" answered ${String(answer)}, not { allowed, spent }`)));
     }
     if (!answer.allowed) {
       if (run !== undefined) release(run, amount);
       if (listening()) emitBudget(ctx, 'budget.exceeded', 'window', answer.spent, limit);
-      return Promise.reject(new BudgetExceededError(name, limit, answer.spent, exhausted(name, 'window', answer.spent, limit, amount)));
+      const key = storeKey === name ? undefined : storeKey.slice(name.length + 1);
+      return Promise.reject(new BudgetExceededError(name, limit, answer.spent, exhausted(name, 'window', answer.spent, limit, amount, key)));
     }
     if (listening() && answer.spent - amount < windowWarnAt && answer.spent >= windowWarnAt) emitBudget(ctx, 'budget.warning', 'window', answer.spent, limit);
     if (ctx.scope.aborted) {
       // Aborted while the store answered: give the reservation back.
-      refund(amount, at);
+      refund(storeKey, amount, at);
       if (run !== undefined) release(run, amount);
       return Promise.reject(abortReasonError(ctx.scope.reason));
     }
-    return call(input, ctx, amount, run, answer, at);
+    return call(input, ctx, storeKey, amount, run, answer, at);
   };
 
-  const storeDown = (input: I, ctx: Ctx, amount: number, run: RunBudgets | undefined, at: number, failure: StoreFailure): Promise<O> => {
+  const storeDown = (input: I, ctx: Ctx, storeKey: string, amount: number, run: RunBudgets | undefined, at: number, failure: StoreFailure): Promise<O> => {
     storeFailed(ctx, 'reserve', failure);
-    if (failOpen) return call(input, ctx, amount, run, undefined, at);
+    if (failOpen) return call(input, ctx, storeKey, amount, run, undefined, at);
     if (run !== undefined) release(run, amount);
     const error = new BudgetExceededError(
       name,
@@ -348,10 +376,10 @@ export function budget<I, O>(primitive: Primitive<I, O>, options: BudgetOptions<
     return Promise.reject(error);
   };
 
-  const refund = (amount: number, at: number): void => {
+  const refund = (storeKey: string, amount: number, at: number): void => {
     if (amount === 0) return;
     try {
-      const answer = store!.charge(name, -amount, windowMs, at, Date.now());
+      const answer = store!.charge(storeKey, -amount, windowMs, at, Date.now());
       if (isThenable(answer)) Promise.resolve(answer).catch(noop);
     } catch {
       // best effort: the reservation expires with the window anyway
@@ -361,8 +389,10 @@ export function budget<I, O>(primitive: Primitive<I, O>, options: BudgetOptions<
   const exec: Exec<I, O> = (input, ctx) => {
     if (ctx.scope.aborted) return Promise.reject(abortReasonError(ctx.scope.reason));
     let amount: number;
+    let storeKey = name;
     try {
       amount = estimateOf(input);
+      if (keyFn !== undefined) storeKey = `${name}:${keyOf(input, ctx)}`;
     } catch (error) {
       return Promise.reject(toError(error));
     }
@@ -377,23 +407,23 @@ export function budget<I, O>(primitive: Primitive<I, O>, options: BudgetOptions<
       }
       reserve(run, amount);
     }
-    if (!hasWindow) return call(input, ctx, amount, run, undefined, 0);
+    if (!hasWindow) return call(input, ctx, name, amount, run, undefined, 0);
 
     const at = Date.now();
     let answer: BudgetCharge | PromiseLike<BudgetCharge>;
     try {
-      answer = store!.tryCharge(name, amount, limit, windowMs, at);
+      answer = store!.tryCharge(storeKey, amount, limit, windowMs, at);
     } catch (error) {
-      return storeDown(input, ctx, amount, run, at, new StoreFailure('error', toError(error)));
+      return storeDown(input, ctx, storeKey, amount, run, at, new StoreFailure('error', toError(error)));
     }
-    if (!isThenable<BudgetCharge>(answer)) return reservedWindow(input, ctx, amount, run, at, answer);
+    if (!isThenable<BudgetCharge>(answer)) return reservedWindow(input, ctx, storeKey, amount, run, at, answer);
     const late = (value: BudgetCharge): void => {
-      if (value?.allowed) refund(amount, at);
+      if (value?.allowed) refund(storeKey, amount, at);
     };
     return awaitStore(answer, ctx.scope, late).then(
-      (value) => reservedWindow(input, ctx, amount, run, at, value),
+      (value) => reservedWindow(input, ctx, storeKey, amount, run, at, value),
       (thrown: unknown) => {
-        if (thrown instanceof StoreFailure) return storeDown(input, ctx, amount, run, at, thrown);
+        if (thrown instanceof StoreFailure) return storeDown(input, ctx, storeKey, amount, run, at, thrown);
         if (run !== undefined) release(run, amount);
         throw thrown;
       },
@@ -412,11 +442,12 @@ function runBudgets(run: RunState): RunBudgets {
   return state;
 }
 
-function exhausted(name: string, scope: 'run' | 'window', spent: number, limit: number, estimate: number): string {
+function exhausted(name: string, scope: 'run' | 'window', spent: number, limit: number, estimate: number, key?: string): string {
   const where = scope === 'run' ? 'per run' : 'in its window';
+  const which = key === undefined ? `Budget "${name}"` : `Budget "${name}" for key "${key}"`;
   return estimate > 0
-    ? `Budget "${name}" exhausted ${where}: spent ${spent} of ${limit}, and this call's estimate of ${estimate} does not fit`
-    : `Budget "${name}" exhausted ${where}: spent ${spent} of ${limit}`;
+    ? `${which} exhausted ${where}: spent ${spent} of ${limit}, and this call's estimate of ${estimate} does not fit`
+    : `${which} exhausted ${where}: spent ${spent} of ${limit}`;
 }
 
 function noop(): void {}

@@ -1,0 +1,224 @@
+import { isAbortedError, isBudgetExceededError, isFallbackError, isRateLimitedError, isRetryExhaustedError, isTimeoutError, isValidationError } from '@weft/core';
+import { weftFetch, type WeftFetch } from '@weft/http';
+import { fromPino, logEvents, weftPinoOptions } from '@weft/log';
+import type { SimulatedProviders } from '@weft/simulated-providers';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { destination, pino, type DestinationStream } from 'pino';
+import { loadApiKeys, presentedKey, type ApiKey, type ApiKeys } from './auth.js';
+import type { GatewayConfig, ProviderConfig } from './config.js';
+import { createMetrics } from './metrics.js';
+import { clientGone, correlationIdOf, inRequestContext, installPlumbing, sendError } from './plumbing.js';
+import { startDemoProviders } from './providers/simulated.js';
+import { createStores, type Stores } from './stores.js';
+import { buildAnswerWorkflow, KEY_ID_ATTRIBUTE, type AnswerWorkflow } from './workflow.js';
+
+/** What a running gateway holds, for `main.ts`, the load script and tests. */
+export interface GatewayState {
+  readonly config: GatewayConfig;
+  /** The embedded simulated providers (demo mode only). */
+  readonly simulated: SimulatedProviders | undefined;
+  readonly providers: readonly ProviderConfig[];
+  readonly keys: ApiKeys;
+  /** Whether the keys are the built-in demo keys. */
+  readonly demoKeys: boolean;
+  readonly stores: Stores;
+  readonly workflow: AnswerWorkflow;
+  /** Set once shutdown begins: readiness answers 503 from then on. */
+  shuttingDown: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The gateway's state. */
+    gateway: GatewayState;
+  }
+  interface FastifyRequest {
+    /** The caller's API key, set by the auth hook on `/v1/*`. */
+    apiKey: ApiKey | undefined;
+  }
+}
+
+/** Extra wiring for tests and embedders. */
+export interface BuildAppOptions {
+  /** Environment for `SIM_*` variables of the demo providers. @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Where logs go. @default standard output */
+  readonly logDestination?: DestinationStream;
+  /** The fetch providers are called through. @default weftFetch */
+  readonly fetch?: WeftFetch;
+}
+
+/** The longest a readiness probe waits for Redis. */
+const READY_TIMEOUT_MS = 500;
+
+/**
+ * Builds the gateway: stores (memory or Redis), API keys, the embedded simulated providers in demo
+ * mode, the answer workflow, metrics, logs, and the Fastify routes. It does not listen; closing the
+ * app closes everything it started (the simulated providers, Redis, the metrics subscription).
+ *
+ * @example
+ * ```ts
+ * const app = await buildApp(loadConfig());
+ * await app.listen({ port: app.gateway.config.port, host: app.gateway.config.host });
+ * ```
+ */
+export async function buildApp(config: GatewayConfig, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const demo = config.providerMode === 'simulated';
+  const { keys, demo: demoKeys } = loadApiKeys(config, config.dailyBudgetUsd, demo);
+  const logger = pino(weftPinoOptions({ level: config.logLevel, name: 'gateway' }), options.logDestination ?? destination(1));
+  const stores = createStores({ redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, onRedisError: (error) => logger.warn({ err: error }, 'redis connection error') });
+  let simulated: SimulatedProviders | undefined;
+  let providers = config.providers;
+  try {
+    if (demo) {
+      const started = await startDemoProviders(config.simPort, options.env ?? process.env);
+      simulated = started.sim;
+      providers = started.providers;
+    }
+  } catch (error) {
+    await stores.close();
+    throw error;
+  }
+  let workflow: AnswerWorkflow;
+  try {
+    workflow = buildAnswerWorkflow({ config, providers, keys: keys.list(), stores, fetch: options.fetch ?? weftFetch });
+  } catch (error) {
+    await Promise.all([stores.close(), simulated?.close()]);
+    throw error;
+  }
+
+  const metrics = createMetrics('gateway');
+  const stopEventLogs = logEvents(fromPino(logger), { levels: { 'run.started': 'silent', 'step.started': 'silent' } });
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    genReqId: correlationIdOf,
+    logController: new LogController({ requestIdLogLabel: 'correlation_id' }),
+    bodyLimit: 64 * 1024,
+    return503OnClosing: true,
+  });
+  const state: GatewayState = { config, simulated, providers, keys, demoKeys, stores, workflow, shuttingDown: false };
+  app.decorate('gateway', state);
+  app.decorateRequest('apiKey', undefined);
+  installPlumbing(app, metrics);
+
+  app.addHook('onClose', async () => {
+    state.shuttingDown = true;
+    stopEventLogs();
+    metrics.stop();
+    workflow.stop();
+    await Promise.all([stores.close(), simulated?.close()]);
+  });
+
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) request.log.error({ err: error }, 'unhandled error');
+    const code = status === 400 && error.code?.includes('JSON') ? 'invalid_json' : status === 500 ? 'internal_error' : 'bad_request';
+    return sendError(reply, status, code, status === 500 ? 'Unexpected error; see the logs under this correlation ID.' : error.message);
+  });
+  app.setNotFoundHandler((request, reply) => sendError(reply, 404, 'not_found', `No route ${request.method} ${request.url}. Try POST /v1/answer.`));
+
+  app.get('/health/ready', async (_request, reply) => {
+    if (state.shuttingDown) return sendError(reply, 503, 'not_ready', 'shutting down', { status: 'unavailable', reason: 'shutting down' });
+    const redis = stores.redis;
+    if (redis !== undefined) {
+      const reason = await redisProblem(redis);
+      if (reason !== undefined) return sendError(reply, 503, 'not_ready', reason, { status: 'unavailable', reason });
+    }
+    return { status: 'ok', checks: { redis: redis === undefined ? 'not configured' : 'ok' } };
+  });
+
+  // API-key auth runs before the body is parsed, so an anonymous caller learns nothing from 400s.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!request.url.startsWith('/v1/')) return done();
+    const presented = presentedKey(request.headers);
+    if (presented === undefined) {
+      reply.header('www-authenticate', 'Bearer');
+      return void sendError(reply, 401, 'unauthorized', 'Missing API key: send "Authorization: Bearer <key>" or "x-api-key: <key>".');
+    }
+    const key = keys.find(presented);
+    if (key === undefined) {
+      reply.header('www-authenticate', 'Bearer error="invalid_token"');
+      return void sendError(reply, 401, 'unauthorized', 'Invalid API key.');
+    }
+    request.apiKey = key;
+    done();
+  });
+
+  app.post('/v1/answer', async (request, reply) => {
+    const key = request.apiKey!;
+    try {
+      const result = await inRequestContext(request, () =>
+        workflow.answer.runDetailed(request.body, {
+          correlationId: request.id,
+          attributes: { [KEY_ID_ATTRIBUTE]: key.id, 'gateway.key_name': key.name },
+          timeout: config.requestTimeoutMs,
+          signal: clientGone(reply),
+          workflow: 'answer',
+        }),
+      );
+      const out = result.output;
+      return {
+        answer: out.answer,
+        provider: out.provider,
+        model: out.model,
+        cached: out.runId !== result.runId,
+        cost: { amount: result.cost.total, currency: result.cost.currency },
+        correlationId: result.correlationId,
+      };
+    } catch (error) {
+      return replyToFailure(error, key, reply);
+    }
+  });
+
+  return app;
+}
+
+/** Maps a failed answer to its HTTP response. */
+function replyToFailure(error: unknown, key: ApiKey, reply: import('fastify').FastifyReply): import('fastify').FastifyReply {
+  if (isValidationError(error) && error.step === 'validate') {
+    return sendError(reply, 400, 'invalid_request', error.message, { issues: error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })) });
+  }
+  if (isRateLimitedError(error)) {
+    const seconds = Math.max(1, Math.ceil(error.retryAfter / 1000));
+    reply.header('retry-after', String(seconds));
+    return sendError(reply, 429, 'rate_limited', `Rate limit for API key "${key.name}" exceeded; retry after ${seconds} s.`, { retryAfterSeconds: seconds });
+  }
+  if (isBudgetExceededError(error)) {
+    if (Number.isNaN(error.spent)) return sendError(reply, 503, 'budget_unavailable', 'The budget store could not be reached, so the request was refused; try again shortly.');
+    return sendError(
+      reply,
+      402,
+      'budget_exhausted',
+      `The daily budget of $${key.dailyBudgetUsd} for API key "${key.name}" is exhausted ($${error.spent.toFixed(4)} spent in the last 24 hours). Spend ages out of the rolling 24-hour window; retry later or ask for a higher limit.`,
+      { budget: { limitUsd: error.limit, spentUsd: error.spent, window: '24h' } },
+    );
+  }
+  if (isAbortedError(error)) {
+    // The client went away: nobody reads this.
+    return sendError(reply, 499, 'client_closed', 'The client closed the connection.');
+  }
+  if (isTimeoutError(error)) return sendError(reply, 504, 'timeout', `No answer within the ${error.timeoutMs} ms deadline.`);
+  reply.request.log.warn({ err: error }, 'no provider could answer');
+  return sendError(reply, 503, 'providers_unavailable', `No provider could answer: ${describeFailure(error)}`);
+}
+
+/** Each provider's last error, for the 503 message: `beta: Provider beta answered 503: ...; gamma: ...`. */
+function describeFailure(error: unknown): string {
+  const one = (e: unknown): string => {
+    const last = isRetryExhaustedError(e) && e.cause !== undefined ? e.cause : e;
+    return last instanceof Error ? last.message : String(last);
+  };
+  if (isFallbackError(error)) return error.errors.map(one).join('; ');
+  return one(error);
+}
+
+/** Why Redis is not usable, or undefined when it answers a PING in time. */
+async function redisProblem(redis: import('@weft/redis').WeftRedis): Promise<string | undefined> {
+  if (!redis.isReady) return 'redis: not connected';
+  try {
+    await redis.command(['PING'], { timeoutMs: READY_TIMEOUT_MS });
+    return undefined;
+  } catch (error) {
+    return `redis: ${(error as Error).message}`;
+  }
+}

@@ -1,0 +1,77 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { connect, createServer } from 'node:net';
+
+/** A free TCP port on loopback. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/**
+ * Whether tests needing `redis-server` run: true when it is on the PATH. When it is missing, the
+ * suite fails under CI=true and is skipped (with the reason printed) elsewhere.
+ */
+export function redisServerGate(): { readonly skip: boolean; readonly failure: string | undefined } {
+  if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0) return { skip: false, failure: undefined };
+  const reason = 'readiness tests need the redis-server binary on the PATH (apt-get install redis-server)';
+  if (process.env.CI === 'true') return { skip: false, failure: `${reason}, and CI=true forbids skipping them` };
+  console.warn(`[skipped] ${reason}`);
+  return { skip: true, failure: undefined };
+}
+
+function answersPing(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    const timer = setTimeout(() => done(false), 1_000);
+    function done(ok: boolean): void {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(ok);
+    }
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (d) => done(d.toString().startsWith('+PONG')));
+    socket.on('error', () => done(false));
+  });
+}
+
+/** A dedicated redis-server child process on a free port, for tests that kill it. */
+export class RedisServer {
+  private child: ChildProcess | undefined;
+  private constructor(readonly port: number) {}
+
+  /** Starts one and waits until it answers PING. */
+  static async start(): Promise<RedisServer> {
+    const server = new RedisServer(await freePort());
+    server.child = spawn('redis-server', ['--port', String(server.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const started = Date.now();
+    while (!(await answersPing(server.port))) {
+      if (Date.now() - started > 10_000) {
+        await server.kill();
+        throw new Error(`redis-server on port ${server.port} did not start`);
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    return server;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** Kills it (SIGKILL) and waits for the exit. Idempotent. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+  }
+}

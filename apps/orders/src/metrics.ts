@@ -1,0 +1,48 @@
+import { WeftCollector } from '@weft/prometheus';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+/** The gateway's metrics: Weft's, the process defaults, and HTTP requests. */
+export interface Metrics {
+  readonly registry: Registry;
+  /** Records one finished HTTP request. */
+  observe(method: string, route: string, status: number, seconds: number): void;
+  /** Unsubscribes Weft's collector. */
+  stop(): void;
+}
+
+/**
+ * A registry of its own (never prom-client's global one) holding Weft's workflow metrics, the
+ * process and Node.js defaults, and `http_server_requests_total` / `http_server_request_duration_seconds`.
+ *
+ * @example
+ * ```ts
+ * const metrics = createMetrics('gateway');
+ * app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+ * ```
+ */
+export function createMetrics(service: string): Metrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  collectDefaultMetrics({ register: registry });
+  const collector = new WeftCollector({ registry }).start();
+  const requests = new Counter({ name: 'http_server_requests_total', help: 'HTTP requests answered, by method, route and status.', labelNames: ['method', 'route', 'status'] as const, registers: [registry] });
+  const duration = new Histogram({
+    name: 'http_server_request_duration_seconds',
+    help: 'HTTP request duration in seconds, by method and route.',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  return {
+    registry,
+    observe: (method, route, status, seconds) => {
+      try {
+        requests.inc({ method, route, status: String(status) });
+        duration.observe({ method, route }, seconds);
+      } catch {
+        // telemetry never breaks a request
+      }
+    },
+    stop: () => collector.stop(),
+  };
+}

@@ -1,0 +1,134 @@
+import { context, SpanKind, SpanStatusCode, trace, isSpanContextValid, type Context, type Span } from '@opentelemetry/api';
+import { CORRELATION_ID_HEADER, extract, formatTraceparent, parseTraceparent } from '@weft/http';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Metrics } from './metrics.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The OpenTelemetry context to run the request's workflow in: its SERVER span, child of the caller's. */
+    otel: Context;
+    /** The request's SERVER span (non-recording without an SDK). */
+    span: Span | undefined;
+    /** `process.hrtime.bigint()` when the request arrived. */
+    startedAt: bigint;
+  }
+}
+
+const tracer = trace.getTracer('@weft/apps', '0.1.0');
+
+/**
+ * The request ID Fastify logs as `correlation_id`: the caller's `x-correlation-id` when valid, else a
+ * fresh one (never the malformed value). Pass it as `genReqId`.
+ *
+ * @example
+ * ```ts
+ * Fastify({ genReqId: correlationIdOf, requestIdLogLabel: 'correlation_id' });
+ * ```
+ */
+export function correlationIdOf(req: { headers: Record<string, string | string[] | undefined> }): string {
+  return extract(req.headers, { trace: false, baggage: false }).correlationId;
+}
+
+/**
+ * Adds the cross-cutting HTTP behaviour both apps share: echoes `x-correlation-id` (the request ID)
+ * and `traceparent` (the SERVER span's, or the caller's when nothing records), sets `x-response-time`,
+ * opens a SERVER span joined to the caller's trace, and records request metrics.
+ *
+ * @example
+ * ```ts
+ * installPlumbing(app, metrics);
+ * ```
+ */
+export function installPlumbing(app: FastifyInstance, metrics: Metrics): void {
+  app.decorateRequest('otel', undefined as unknown as Context);
+  app.decorateRequest('span', undefined);
+  app.decorateRequest('startedAt', 0n);
+
+  app.addHook('onRequest', (request, reply, done) => {
+    request.startedAt = process.hrtime.bigint();
+    reply.header(CORRELATION_ID_HEADER, request.id);
+    const { context: parent } = extract(request.headers, { baggage: true });
+    const span = tracer.startSpan(`${request.method} ${request.routeOptions.url ?? 'unknown'}`, { kind: SpanKind.SERVER, attributes: { 'http.request.method': request.method, 'weft.correlation_id': request.id } }, parent);
+    request.span = span;
+    request.otel = trace.setSpan(parent, span);
+    const sc = span.spanContext();
+    if (isSpanContextValid(sc)) reply.header('traceparent', formatTraceparent(sc));
+    else {
+      // Nothing records and no valid parent: echo nothing rather than an invalid header.
+      const inbound = parseTraceparent(header(request, 'traceparent'), header(request, 'tracestate'));
+      if (inbound !== undefined) reply.header('traceparent', formatTraceparent(inbound));
+    }
+    done();
+  });
+
+  app.addHook('onSend', (request, reply, payload, done) => {
+    const ms = Number(process.hrtime.bigint() - request.startedAt) / 1e6;
+    reply.header('x-response-time', `${ms.toFixed(1)}ms`);
+    done(null, payload);
+  });
+
+  app.addHook('onResponse', (request, reply, done) => {
+    const seconds = Number(process.hrtime.bigint() - request.startedAt) / 1e9;
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.observe(request.method, route, reply.statusCode, seconds);
+    const span = request.span;
+    if (span !== undefined) {
+      try {
+        span.setAttribute('http.response.status_code', reply.statusCode);
+        span.setAttribute('http.route', route);
+        if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+        span.end();
+      } catch {
+        // telemetry never breaks a request
+      }
+    }
+    done();
+  });
+
+  app.get('/health/live', () => ({ status: 'ok' }));
+  app.get('/metrics', async (_request, reply) => {
+    const body = await metrics.registry.metrics();
+    return reply.type(metrics.registry.contentType).send(body);
+  });
+}
+
+/**
+ * Runs `fn` in the request's trace context, so the workflow's spans are children of the SERVER span.
+ *
+ * @example
+ * ```ts
+ * const out = await inRequestContext(request, () => flow.run(body, { correlationId: request.id }));
+ * ```
+ */
+export function inRequestContext<T>(request: FastifyRequest, fn: () => T): T {
+  return context.with(request.otel ?? context.active(), fn);
+}
+
+/**
+ * An AbortSignal that fires when the client goes away before the reply is sent, so the workflow
+ * (and its provider calls) stop.
+ *
+ * @example
+ * ```ts
+ * await flow.run(input, { signal: clientGone(reply) });
+ * ```
+ */
+export function clientGone(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  const onClose = (): void => {
+    if (!reply.raw.writableFinished) controller.abort(new Error('The client closed the connection'));
+  };
+  // The response's 'close', not the request's: the request closes as soon as its body is read.
+  reply.raw.once('close', onClose);
+  return controller.signal;
+}
+
+/** Sends a JSON error body every endpoint shares: `{ error, message, correlationId }` plus extras. */
+export function sendError(reply: FastifyReply, status: number, error: string, message: string, extra?: Record<string, unknown>): FastifyReply {
+  return reply.code(status).type('application/json').send({ error, message, correlationId: reply.request.id, ...extra });
+}
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,0 +1,139 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments, stringify } from 'yaml';
+
+// The deploy/ files belong to the future gateway app; they are checked here because the root
+// vitest config only collects tests under packages/, apps/, dashboards/, alerts/ and bench/.
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const deploy = join(repo, 'deploy');
+const prometheusConfig = join(deploy, 'prometheus/prometheus.yml');
+
+function yamlFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return yamlFiles(path);
+    return /\.ya?ml$/.test(entry.name) ? [path] : [];
+  });
+}
+
+function load(path: string): any {
+  return parse(readFileSync(join(deploy, path), 'utf8'));
+}
+
+function promtool(...args: string[]): { status: number | null; output: string } {
+  const result = spawnSync('promtool', args, { encoding: 'utf8' });
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+const hasPromtool = spawnSync('promtool', ['--version']).error === undefined;
+const inCi = process.env.CI === 'true';
+if (!hasPromtool && !inCi) {
+  console.warn(
+    'deploy-files.test.ts: skipping the `promtool check config` tests because promtool is not on PATH. ' +
+      'Install it (Debian: apt-get install prometheus) to run them; with CI=true they fail instead of skipping.',
+  );
+}
+
+describe('deploy files', () => {
+  it('parses every YAML file under deploy/', () => {
+    const files = yamlFiles(deploy);
+    expect(files.map((file) => relative(deploy, file)).sort()).toEqual(
+      expect.arrayContaining([
+        'docker-compose.yml',
+        'grafana/provisioning/dashboards/weft.yml',
+        'grafana/provisioning/datasources/prometheus.yml',
+        'k8s/deployment.yaml',
+        'k8s/hpa.yaml',
+        'k8s/service.yaml',
+        'prometheus/prometheus.yml',
+      ]),
+    );
+    for (const file of files) {
+      const documents = parseAllDocuments(readFileSync(file, 'utf8'));
+      const list = Array.isArray(documents) ? documents : [documents];
+      for (const document of list) expect(document.errors.map(String), relative(repo, file)).toEqual([]);
+    }
+  });
+
+  it('builds the gateway in a multi-stage node:20-slim image that runs as a non-root user', () => {
+    const dockerfile = readFileSync(join(deploy, 'Dockerfile'), 'utf8');
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20-slim$/m);
+    expect(dockerfile.match(/^FROM \$\{NODE_IMAGE\} AS \w+$/gm)?.length).toBeGreaterThanOrEqual(2);
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/^\s+HOST=0\.0\.0\.0 \\$/m);
+    expect(dockerfile).toMatch(/^HEALTHCHECK .*\n.*\/health\/live/m);
+    expect(dockerfile).toMatch(/^CMD \["node", "apps\/gateway\/dist\/main\.js"\]$/m);
+  });
+
+  it('wires the compose stack: gateway with Redis, Prometheus with the alerts, Grafana with the dashboards', () => {
+    const compose = load('docker-compose.yml');
+    expect(Object.keys(compose.services).sort()).toEqual(['gateway', 'grafana', 'prometheus', 'redis']);
+    expect(compose.services.gateway.ports).toContain('3000:3000');
+    expect(compose.services.gateway.environment).toMatchObject({ HOST: '0.0.0.0', REDIS_URL: 'redis://redis:6379' });
+    expect(compose.services.gateway.build).toEqual({ context: '..', dockerfile: 'deploy/Dockerfile' });
+    expect(compose.services.redis.image).toMatch(/^redis:7/);
+    expect(compose.services.prometheus.volumes).toContain('../alerts:/etc/prometheus/rules:ro');
+    expect(compose.services.grafana.volumes).toContain('../dashboards/generated:/var/lib/grafana/dashboards/weft:ro');
+    // Every bind mount and the build context exist relative to deploy/.
+    for (const service of Object.values<any>(compose.services)) {
+      for (const volume of service.volumes ?? []) expect(existsSync(resolve(deploy, String(volume).split(':')[0] ?? '')), volume).toBe(true);
+    }
+    expect(existsSync(resolve(deploy, compose.services.gateway.build.context, compose.services.gateway.build.dockerfile))).toBe(true);
+  });
+
+  it('scrapes gateway:3000/metrics every 5s and loads the mounted rules', () => {
+    const config = load('prometheus/prometheus.yml');
+    const gateway = config.scrape_configs.find((job: any) => job.static_configs?.some((s: any) => s.targets.includes('gateway:3000')));
+    expect(gateway).toMatchObject({ scrape_interval: '5s', metrics_path: '/metrics' });
+    expect(config.rule_files).toEqual(['/etc/prometheus/rules/*.yml']);
+    const provider = load('grafana/provisioning/dashboards/weft.yml').providers[0];
+    expect(provider.options.path).toBe('/var/lib/grafana/dashboards/weft');
+    expect(load('grafana/provisioning/datasources/prometheus.yml').datasources[0]).toMatchObject({ uid: 'prometheus', url: 'http://prometheus:9090' });
+  });
+
+  it('probes, sizes and scales the gateway on Kubernetes, with REDIS_URL from a Secret', () => {
+    const deployment = load('k8s/deployment.yaml');
+    const container = deployment.spec.template.spec.containers[0];
+    expect(container.livenessProbe.httpGet.path).toBe('/health/live');
+    expect(container.readinessProbe.httpGet.path).toBe('/health/ready');
+    expect(container.resources.requests).toEqual({ cpu: expect.any(String), memory: expect.any(String) });
+    expect(container.env.find((e: any) => e.name === 'REDIS_URL').valueFrom.secretKeyRef).toEqual({ name: 'weft-gateway-redis', key: 'url' });
+    expect(container.env.find((e: any) => e.name === 'HOST').value).toBe('0.0.0.0');
+    expect(deployment.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
+    expect(deployment.spec.selector.matchLabels).toEqual(load('k8s/service.yaml').spec.selector);
+    const hpa = load('k8s/hpa.yaml');
+    expect(hpa.apiVersion).toBe('autoscaling/v2');
+    expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata.name });
+    expect(hpa.spec.metrics[0].resource.name).toBe('cpu');
+  });
+
+  describe('promtool', () => {
+    it.skipIf(!hasPromtool && !inCi)('accepts deploy/prometheus/prometheus.yml', () => {
+      if (!hasPromtool) throw new Error('promtool is not on PATH and CI=true: install it (Debian: apt-get install prometheus) so the Prometheus config is checked.');
+      const result = promtool('check', 'config', prometheusConfig);
+      expect(result.status, result.output).toBe(0);
+    });
+
+    it.skipIf(!hasPromtool && !inCi)('accepts the config with the rules compose mounts from alerts/, and rejects a broken one', () => {
+      if (!hasPromtool) throw new Error('promtool is not on PATH and CI=true: install it (Debian: apt-get install prometheus) so the Prometheus config is checked.');
+      const dir = mkdtempSync(join(tmpdir(), 'weft-prometheus-'));
+      try {
+        const config = load('prometheus/prometheus.yml');
+        config.rule_files = [join(repo, 'alerts', '*.yml')];
+        writeFileSync(join(dir, 'with-alerts.yml'), stringify(config));
+        const withAlerts = promtool('check', 'config', join(dir, 'with-alerts.yml'));
+        expect(withAlerts.status, withAlerts.output).toBe(0);
+
+        config.scrape_configs[0].scrape_interval = 'five seconds';
+        writeFileSync(join(dir, 'broken.yml'), stringify(config));
+        expect(promtool('check', 'config', join(dir, 'broken.yml')).status).not.toBe(0);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+});

@@ -1,0 +1,150 @@
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { chatCompletionRequestSchema, completeChat, type ChatCompletionResponse } from '../chat-completion.js';
+import { behaviourPatchSchema, type SimulatedErrorStatus } from '../provider-config.js';
+import { formatZodError } from './format-zod-error.js';
+import { sendError } from './openai-error.js';
+import type { ProviderState } from './provider-state.js';
+import { parseSimHeaders } from './sim-headers.js';
+import { Waits } from './waits.js';
+
+type ProviderRequest = FastifyRequest<{ Params: { provider: string } }>;
+
+/** `created` of every listed model: fixed, so `/v1/models` is byte-for-byte deterministic. */
+const MODEL_CREATED = 1_700_000_000;
+
+const FAILURES: Record<SimulatedErrorStatus, { code: string; message: (name: string) => string }> = {
+  429: { code: 'rate_limit_exceeded', message: (name) => `Rate limit reached for simulated provider ${name}.` },
+  500: { code: 'internal_error', message: (name) => `Simulated provider ${name} had an internal error.` },
+  503: { code: 'service_unavailable', message: (name) => `Simulated provider ${name} is overloaded.` },
+};
+
+function notFound(reply: FastifyReply, name: string): FastifyReply {
+  return sendError(reply, 404, 'provider_not_found', `No simulated provider is named ${JSON.stringify(name)}.`);
+}
+
+/**
+ * Applies what every provider route shares: 503 when the provider is down, then (when `auth`) 401
+ * when its key is missing or wrong. Returns false once an error has been sent.
+ */
+function admit(state: ProviderState, request: FastifyRequest, reply: FastifyReply, auth: boolean): boolean {
+  reply.header('x-sim-provider', state.name);
+  if (state.behaviour.down) {
+    sendError(reply, 503, 'provider_down', `Simulated provider ${state.name} is down.`);
+    return false;
+  }
+  if (!auth) return true;
+  const verdict = state.authorise(request.headers.authorization);
+  if (verdict === 'ok') return true;
+  sendError(
+    reply,
+    401,
+    'invalid_api_key',
+    verdict === 'missing' ? 'You did not provide an API key. Send it as "Authorization: Bearer <key>".' : 'Incorrect API key provided.',
+  );
+  return false;
+}
+
+/** Builds the Fastify app serving every provider under `/p/<name>/`, plus `/health` and `/admin/providers`. */
+export function buildApp(providers: ReadonlyMap<string, ProviderState>, logger: boolean): FastifyInstance {
+  const app = Fastify({ logger });
+  const waits = new Waits();
+  // Cut pending latency waits short before Fastify waits for in-flight requests to finish.
+  app.addHook('preClose', (done) => {
+    waits.closeAll();
+    done();
+  });
+
+  app.setErrorHandler((error: { statusCode?: number; message?: string }, _request, reply) => {
+    const status = typeof error.statusCode === 'number' && error.statusCode >= 400 ? error.statusCode : 500;
+    if (status >= 500) app.log.error(error);
+    sendError(reply, status, status < 500 ? 'invalid_request' : 'internal_error', error.message ?? 'Unexpected error.');
+  });
+  app.setNotFoundHandler((request, reply) => {
+    sendError(reply, 404, 'not_found', `Unknown route ${request.method} ${request.url}. Providers live under /p/<name>/v1.`);
+  });
+
+  app.get('/health', () => ({
+    status: 'ok',
+    providers: Object.fromEntries([...providers.values()].map((state) => [state.name, state.behaviour.down ? 'down' : 'up'])),
+  }));
+
+  app.get('/p/:provider/health', async (request: ProviderRequest, reply) => {
+    const state = providers.get(request.params.provider);
+    if (state === undefined) return notFound(reply, request.params.provider);
+    if (!admit(state, request, reply, false)) return reply;
+    return { status: 'ok' };
+  });
+
+  app.get('/p/:provider/v1/models', async (request: ProviderRequest, reply) => {
+    const state = providers.get(request.params.provider);
+    if (state === undefined) return notFound(reply, request.params.provider);
+    if (!admit(state, request, reply, true)) return reply;
+    return { object: 'list', data: state.models.map((id) => ({ id, object: 'model', created: MODEL_CREATED, owned_by: state.name })) };
+  });
+
+  /** Answers one chat completion; returns `'disconnected'` when the client left during the wait. */
+  async function answerChat(state: ProviderState, request: ProviderRequest, reply: FastifyReply): Promise<FastifyReply | ChatCompletionResponse | 'disconnected'> {
+    if (!admit(state, request, reply, true)) return reply;
+    const sim = parseSimHeaders(request.headers);
+    if (typeof sim === 'string') return sendError(reply, 400, 'invalid_sim_header', sim);
+    const parsed = chatCompletionRequestSchema.safeParse(request.body);
+    if (!parsed.success) return sendError(reply, 400, 'invalid_request', `Invalid chat completion request: ${formatZodError(parsed.error, 'body')}`);
+
+    const draw = state.draw();
+    const { latencyMs, errorStatus, retryAfterSeconds } = state.behaviour;
+    const outcome = await waits.wait(sim.latencyMs ?? latencyMs + draw.jitterMs, request.raw, reply.raw);
+    if (outcome === 'disconnected') return outcome;
+    if (outcome === 'closing') {
+      reply.header('connection', 'close');
+      return sendError(reply, 503, 'shutting_down', 'The simulated providers are shutting down.');
+    }
+    const fail = sim.fail ?? draw.fails;
+    if (fail !== false) {
+      const status = fail === true ? errorStatus : fail;
+      if (status === 429) reply.header('retry-after', String(retryAfterSeconds));
+      const failure = FAILURES[status];
+      return sendError(reply, status, failure.code, failure.message(state.name));
+    }
+    return completeChat(state.name, parsed.data, `chatcmpl-sim-${state.name}-${draw.sequence}`, Math.floor(Date.now() / 1000));
+  }
+
+  app.post('/p/:provider/v1/chat/completions', async (request: ProviderRequest, reply) => {
+    const state = providers.get(request.params.provider);
+    if (state === undefined) return notFound(reply, request.params.provider);
+    state.start();
+    let result: Awaited<ReturnType<typeof answerChat>>;
+    try {
+      result = await answerChat(state, request, reply);
+    } catch (error) {
+      state.finish(500);
+      throw error;
+    }
+    state.finish(result === 'disconnected' ? 'disconnected' : reply.statusCode);
+    if (result !== 'disconnected') return result;
+    // Nobody is listening any more: tell Fastify not to answer.
+    reply.hijack();
+    return reply;
+  });
+
+  app.get('/admin/providers', () => ({
+    providers: Object.fromEntries([...providers.values()].map((state) => [state.name, { behaviour: state.behaviour, stats: state.stats }])),
+  }));
+
+  app.get('/admin/providers/:provider', async (request: ProviderRequest, reply) => {
+    const state = providers.get(request.params.provider);
+    if (state === undefined) return notFound(reply, request.params.provider);
+    return { behaviour: state.behaviour, stats: state.stats };
+  });
+
+  app.put('/admin/providers/:provider', async (request: ProviderRequest, reply) => {
+    const state = providers.get(request.params.provider);
+    if (state === undefined) return notFound(reply, request.params.provider);
+    const parsed = behaviourPatchSchema.safeParse(request.body, { reportInput: true });
+    if (!parsed.success) return sendError(reply, 400, 'invalid_request', formatZodError(parsed.error, 'body'));
+    const behaviour = state.configure(parsed.data);
+    app.log.info({ provider: state.name, behaviour }, 'provider reconfigured');
+    return { behaviour, stats: state.stats };
+  });
+
+  return app;
+}
