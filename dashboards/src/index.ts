@@ -1,0 +1,10 @@
+export { CONFIG, seconds } from './config.js';
+export type { MonitoringConfig, AlertTiming, Duration } from './config.js';
+export { recordingRules, recordNames, shared, sel, SERVICE_METRICS, UP } from './promql.js';
+export type { RecordingRule } from './promql.js';
+export { buildDashboard, slug, DATASOURCE } from './grafana.js';
+export type { DashboardSpec, RowSpec, PanelSpec, Query, Threshold, PanelLink, BuiltDashboard } from './grafana.js';
+export { dashboardSpecs } from './dashboards/index.js';
+export { alertSpecs } from './alerts/alerts.js';
+export type { AlertSpec, Scenario, TestSeries, Expected } from './alerts/alerts.js';
+export { generateFiles, panelLinks, PATHS } from './generate.js';

@@ -1,0 +1,251 @@
+/**
+ * The proof: a real Prometheus scrapes the real gateway every second, loads the rule files and
+ * evaluates them every second, while the test drives load, a provider outage and a budget burn.
+ * Then every query of every panel of every checked-in dashboard must return data, and the outage
+ * and burn alerts must fire.
+ *
+ * The rules Prometheus loads are generated from the shipped config with two test overrides, so the
+ * test runs in about two minutes: every `for:` is 0s, and the cost-burn window is 30s instead of 1h
+ * (a rate over 1h divides by the hour, so 2 minutes of data cannot show the real burn).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { alertSpecs } from './alerts/alerts.js';
+import { CONFIG, type MonitoringConfig } from './config.js';
+import { dashboardSpecs } from './dashboards/index.js';
+import { generateFiles, PATHS } from './generate.js';
+import { SERVICE_METRICS } from './promql.js';
+import { startCompanion, type Companion } from './test-support/companion.js';
+import { expandVariables, queriesOfJson, type PanelQuery } from './test-support/panel-queries.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const gatewayMain = join(root, 'apps/gateway/dist/main.js');
+const hasPrometheus = spawnSync('prometheus', ['--version']).error === undefined;
+if (!hasPrometheus) {
+  if (process.env.CI === 'true') throw new Error("prometheus is not on PATH, and CI=true: install Debian's prometheus package (.ci/run does when it is missing).");
+  console.warn('observe.e2e.test.ts: skipping the end-to-end proof because prometheus is not on PATH. Install it (Debian: apt-get install prometheus); with CI=true it fails instead.');
+}
+
+const KEY = 'weft-demo-key-0001';
+const BATCH_KEY = 'weft-demo-key-0002';
+const TIGHT_KEY = 'weft-demo-key-tight';
+
+/** The shipped config with the test's two overrides. */
+const testConfig: MonitoringConfig = {
+  ...CONFIG,
+  windows: { ...CONFIG.windows, cost: '30s' },
+  alerts: Object.fromEntries(Object.entries(CONFIG.alerts).map(([k]) => [k, { for: '0s' }])) as unknown as MonitoringConfig['alerts'],
+};
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+interface Child {
+  readonly process: ChildProcess;
+  output(): string;
+}
+
+function start(command: string, args: string[], env: Record<string, string>): Child {
+  const child = spawn(command, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let out = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (out = (out + d).slice(-20_000)));
+  return { process: child, output: () => out };
+}
+
+async function stop(child: Child | undefined): Promise<void> {
+  if (child === undefined || child.process.exitCode !== null || child.process.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.process.once('exit', () => r()));
+  child.process.kill('SIGTERM');
+  const timer = setTimeout(() => child.process.kill('SIGKILL'), 5_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(250);
+  }
+}
+
+describe.skipIf(!hasPrometheus)('end to end: a real Prometheus scraping the real gateway', () => {
+  let dir: string;
+  let gateway: Child | undefined;
+  let prometheus: Child | undefined;
+  let companion: Companion | undefined;
+  let gatewayUrl = '';
+  let simUrl = '';
+  let promUrl = '';
+  let startedAt = 0;
+  const firing = new Map<string, Array<Record<string, string>>>();
+  const statuses = new Map<number | string, number>();
+  /** Tick counter across drive() calls, so questions never repeat by accident. */
+  let n = 0;
+
+  const answer = (key: string, question: string, tier: string) =>
+    fetch(`${gatewayUrl}/v1/answer`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ question, tier }) })
+      .then(async (r) => {
+        await r.arrayBuffer();
+        statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+      })
+      .catch((error: Error) => {
+        statuses.set(error.message, (statuses.get(error.message) ?? 0) + 1);
+      });
+
+  const prom = async (path: string, params: Record<string, string>): Promise<any> => {
+    const response = await fetch(`${promUrl}${path}?${new URLSearchParams(params)}`);
+    const body = (await response.json()) as { status: string; data: unknown; error?: string };
+    if (body.status !== 'success') throw new Error(`${path} ${JSON.stringify(params)}: ${body.error}`);
+    return body.data;
+  };
+
+  /** Load for `ms`: standard and premium answers from one key, cache hits and rate-limit bursts from another, companion rounds. */
+  async function drive(ms: number): Promise<void> {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      const tick = Date.now();
+      n++;
+      const batch: Promise<unknown>[] = [];
+      for (let i = 0; i < 4; i++) batch.push(answer(KEY, `standard question ${n}-${i}`, 'standard'));
+      for (let i = 0; i < 3; i++) batch.push(answer(KEY, `premium question ${n}-${i}`, 'premium'));
+      batch.push(answer(KEY, `a common question ${n % 3}`, 'standard'));
+      if (n % 5 === 0) for (let i = 0; i < 70; i++) batch.push(answer(BATCH_KEY, `a common question ${i % 3}`, 'standard'));
+      if (companion !== undefined) batch.push(companion.round());
+      await Promise.all(batch);
+      await sleep(Math.max(0, 250 - (Date.now() - tick)));
+    }
+  }
+
+  async function firingAlerts(): Promise<Map<string, Array<Record<string, string>>>> {
+    const data = (await prom('/api/v1/alerts', {})) as { alerts: Array<{ labels: Record<string, string>; state: string }> };
+    const byName = new Map<string, Array<Record<string, string>>>();
+    for (const a of data.alerts) if (a.state === 'firing') byName.set(a.labels.alertname!, [...(byName.get(a.labels.alertname!) ?? []), a.labels]);
+    return byName;
+  }
+
+  beforeAll(async () => {
+    expect(existsSync(gatewayMain), `${gatewayMain} is missing: build first (npm test builds every workspace)`).toBe(true);
+    dir = mkdtempSync(join(tmpdir(), 'weft-observe-'));
+    startedAt = Date.now();
+
+    gateway = start(process.execPath, [gatewayMain], { PORT: '0', SIM_PORT: '0', LOG_LEVEL: 'warn', RATE_LIMIT_RPS: '60', RATE_LIMIT_BURST: '60', DAILY_BUDGET_USD: '5' });
+    const listening = await waitFor('the gateway to listen', 20_000, async () => {
+      if (gateway!.process.exitCode !== null) throw new Error(`gateway exited: ${gateway!.output()}`);
+      const m = /listening on (http:\/\/[\d.]+:\d+)[\s\S]*?at (http:\/\/[\d.]+:\d+) \(admin/.exec(gateway!.output());
+      return m === null ? undefined : m;
+    });
+    gatewayUrl = listening[1]!;
+    simUrl = listening[2]!;
+    companion = await startCompanion();
+
+    // Rules: generated from the shipped config with the test overrides, beside their tests.
+    const files = generateFiles(testConfig);
+    mkdirSync(join(dir, 'alerts'), { recursive: true });
+    writeFileSync(join(dir, PATHS.recordingRules), files.get(PATHS.recordingRules)!);
+    writeFileSync(join(dir, PATHS.alertRules), files.get(PATHS.alertRules)!);
+    const promPort = await freePort();
+    promUrl = `http://127.0.0.1:${promPort}`;
+    const target = (url: string) => url.replace(/^http:\/\//, '');
+    writeFileSync(
+      join(dir, 'prometheus.yml'),
+      [
+        'global: { scrape_interval: 1s, evaluation_interval: 1s }',
+        `rule_files: [${JSON.stringify(join(dir, PATHS.recordingRules))}, ${JSON.stringify(join(dir, PATHS.alertRules))}]`,
+        'scrape_configs:',
+        `  - { job_name: weft-gateway, static_configs: [{ targets: [${JSON.stringify(target(gatewayUrl))}] }] }`,
+        `  - { job_name: weft-e2e-companion, static_configs: [{ targets: [${JSON.stringify(companion.target)}] }] }`,
+        '',
+      ].join('\n'),
+    );
+    prometheus = start('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`, '--log.level=warn'], {});
+    await waitFor('Prometheus to be ready', 30_000, async () => {
+      if (prometheus!.process.exitCode !== null) throw new Error(`prometheus exited: ${prometheus!.output()}`);
+      return (await fetch(`${promUrl}/-/ready`)).ok ? true : undefined;
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.allSettled([stop(prometheus), stop(gateway), companion?.close()]);
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  }, 30_000);
+
+  it('the gateway exports the service metrics the Service dashboard reads', async () => {
+    const body = await (await fetch(`${gatewayUrl}/metrics`)).text();
+    for (const name of Object.values(SERVICE_METRICS)) expect(body, name).toMatch(new RegExp(`^# TYPE ${name} `, 'm'));
+  });
+
+  it('fires the outage alerts when a provider goes down, and the burn alerts while spend climbs', async () => {
+    await drive(15_000);
+    const down = await fetch(`${simUrl}/admin/providers/beta`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ down: true }) });
+    expect(down.ok).toBe(true);
+    const wanted = ['WeftCircuitOpen', 'WeftFallbackRateHigh', 'WeftCostBurnAbovePlan', 'WeftBudgetExhaustionPredicted'];
+    const deadline = Date.now() + 90_000;
+    while (Date.now() < deadline) {
+      await drive(3_000);
+      const now = await firingAlerts();
+      for (const [name, labels] of now) firing.set(name, labels);
+      if (wanted.every((name) => firing.has(name))) break;
+    }
+    // The tight key spends its $0.002 at once: budget refusals for the refusal panel and alert.
+    for (let i = 0; i < 6; i++) await answer(TIGHT_KEY, `a dear question ${i}`, 'premium');
+    await drive(4_000);
+    for (const [name, labels] of await firingAlerts()) firing.set(name, labels);
+    console.log(`[observe] gateway answers by status: ${JSON.stringify(Object.fromEntries(statuses))}`);
+    console.log(`[observe] firing alerts: ${[...firing].map(([name, labels]) => `${name}{${labels.map((l) => l.breaker ?? l.step ?? l.budget ?? l.currency ?? l.job).join(',')}}`).join(' ')}`);
+
+    expect(firing.get('WeftCircuitOpen')).toContainEqual(expect.objectContaining({ breaker: 'provider.beta', severity: 'warning', job: 'weft-gateway' }));
+    expect(firing.get('WeftFallbackRateHigh')).toContainEqual(expect.objectContaining({ step: 'provider.beta', workflow: 'answer' }));
+    expect(firing.get('WeftCostBurnAbovePlan')).toContainEqual(expect.objectContaining({ currency: 'USD', job: 'weft-gateway' }));
+    expect(firing.get('WeftBudgetExhaustionPredicted')).toContainEqual(expect.objectContaining({ budget: 'daily', scope: 'window' }));
+    // Every rule Prometheus loaded evaluates without error.
+    const rules = (await prom('/api/v1/rules', {})) as { groups: Array<{ rules: Array<{ name: string; health: string; lastError?: string }> }> };
+    const unhealthy = rules.groups.flatMap((g) => g.rules).filter((r) => r.health !== 'ok');
+    expect(unhealthy).toEqual([]);
+    expect(rules.groups.flatMap((g) => g.rules).filter((r) => 'health' in r).length).toBe(5 + alertSpecs(testConfig).length);
+  }, 150_000);
+
+  it('every query of every panel on every dashboard returns at least one series', async () => {
+    const dashboards = dashboardSpecs(CONFIG).map(({ file }) => JSON.parse(readFileSync(join(root, PATHS.dashboards, file), 'utf8')));
+    const queries: PanelQuery[] = dashboards.flatMap(queriesOfJson);
+    const range = { start: String(startedAt / 1000), end: String(Date.now() / 1000), step: '2' };
+    const empty: string[] = [];
+    const gatewayEmpty: string[] = [];
+    for (const q of queries) {
+      const all = (await prom('/api/v1/query_range', { query: expandVariables(q.expr, '15s'), ...range })) as { result: unknown[] };
+      if (all.result.length === 0) empty.push(`${q.dashboard} / ${q.panel} / ${q.legend}: ${q.expr}`);
+      const alone = (await prom('/api/v1/query_range', { query: expandVariables(q.expr.replace(/\$job\b/g, 'weft-gateway'), '15s'), ...range })) as { result: unknown[] };
+      if (alone.result.length === 0) gatewayEmpty.push(`${q.dashboard} / ${q.panel} / ${q.legend}`);
+    }
+    // The template variables list values too.
+    for (const d of dashboards) {
+      for (const v of d.templating.list.filter((x: { type: string }) => x.type === 'query')) {
+        const m = /^label_values\((.*), (\w+)\)$/.exec(v.query.query)!;
+        const values = (await prom(`/api/v1/label/${m[2]}/values`, { 'match[]': expandVariables(m[1]!, '15s') })) as string[];
+        expect(values.length, `${d.title} variable ${v.name}`).toBeGreaterThan(0);
+      }
+    }
+    console.log(
+      `[observe] panel queries: ${queries.length}; returned data: ${queries.length - empty.length}; from the gateway alone: ${queries.length - gatewayEmpty.length}` +
+        (gatewayEmpty.length > 0 ? `\n[observe] only the companion feeds: ${gatewayEmpty.join('; ')}` : ''),
+    );
+    expect(empty).toEqual([]);
+  }, 120_000);
+});
