@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'dashboards/**/*.test.ts', 'alerts/**/*.test.ts', 'bench/**/*.test.ts'],
+    include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'dashboards/**/*.test.ts', 'alerts/**/*.test.ts', 'bench/**/*.test.ts', 'soak/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
     typecheck: {
       enabled: true,
