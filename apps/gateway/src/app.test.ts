@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listenUrl } from '@weft/service-kit';
+import { RedisServer, redisServerGate } from '@weft/test-support';
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
-import { RedisServer, redisServerGate } from './test-support/redis-server.js';
 
 const KEY = 'test-key-main-0001';
 const TIGHT = 'test-key-tight-0001';
@@ -20,8 +21,7 @@ async function boot(env: Record<string, string> = {}): Promise<{ app: FastifyIns
   });
   const app = await buildApp(config, { env: {} });
   await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  return { app, url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}` };
+  return { app, url: listenUrl(app.server.address(), '127.0.0.1', 0) };
 }
 
 function ask(url: string, body: unknown, headers: Record<string, string> = { authorization: `Bearer ${KEY}` }): Promise<Response> {

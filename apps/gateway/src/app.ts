@@ -1,13 +1,12 @@
 import { isAbortedError, isBudgetExceededError, isFallbackError, isRateLimitedError, isRetryExhaustedError, isTimeoutError, isValidationError } from '@weft/core';
 import { weftFetch, type WeftFetch } from '@weft/http';
 import { fromPino, logEvents, weftPinoOptions } from '@weft/log';
+import { clientGone, correlationIdOf, createMetrics, inRequestContext, installErrorHandlers, installPlumbing, sendError } from '@weft/service-kit';
 import type { SimulatedProviders } from '@weft/simulated-providers';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { destination, pino, type DestinationStream } from 'pino';
 import { loadApiKeys, presentedKey, type ApiKey, type ApiKeys } from './auth.js';
 import type { GatewayConfig, ProviderConfig } from './config.js';
-import { createMetrics } from './metrics.js';
-import { clientGone, correlationIdOf, inRequestContext, installPlumbing, sendError } from './plumbing.js';
 import { startDemoProviders } from './providers/simulated.js';
 import { createStores, type Stores } from './stores.js';
 import { buildAnswerWorkflow, KEY_ID_ATTRIBUTE, type AnswerWorkflow } from './workflow.js';
@@ -109,13 +108,7 @@ export async function buildApp(config: GatewayConfig, options: BuildAppOptions =
     await Promise.all([stores.close(), simulated?.close()]);
   });
 
-  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
-    const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-    if (status === 500) request.log.error({ err: error }, 'unhandled error');
-    const code = status === 400 && error.code?.includes('JSON') ? 'invalid_json' : status === 500 ? 'internal_error' : 'bad_request';
-    return sendError(reply, status, code, status === 500 ? 'Unexpected error; see the logs under this correlation ID.' : error.message);
-  });
-  app.setNotFoundHandler((request, reply) => sendError(reply, 404, 'not_found', `No route ${request.method} ${request.url}. Try POST /v1/answer.`));
+  installErrorHandlers(app, { notFoundHint: 'Try POST /v1/answer.' });
 
   app.get('/health/ready', async (_request, reply) => {
     if (state.shuttingDown) return sendError(reply, 503, 'not_ready', 'shutting down', { status: 'unavailable', reason: 'shutting down' });

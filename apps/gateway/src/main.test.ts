@@ -1,7 +1,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, spawnApp, stopApp, waitForOutput, type RunningApp } from './test-support/built-app.js';
+import { ensureBuilt, spawnApp, stopApp, waitForOutput, type RunningApp } from '@weft/service-kit/testing';
 
 const APP_DIR = join(dirname(fileURLToPath(import.meta.url)), '..');
 

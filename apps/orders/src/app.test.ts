@@ -1,17 +1,17 @@
 import { createWeftRedis, RedisSagaLog } from '@weft/redis';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listenUrl } from '@weft/service-kit';
+import { RedisServer, redisServerGate } from '@weft/test-support';
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
 import { DECLINED_CARD, UNDELIVERABLE_POSTCODE } from './simulated-services.js';
 import { ORDER_SAGA } from './workflow.js';
-import { RedisServer, redisServerGate } from './test-support/redis-server.js';
 
 async function boot(env: Record<string, string> = {}): Promise<{ app: FastifyInstance; url: string }> {
   const app = await buildApp(loadConfig({ PORT: '0', LOG_LEVEL: 'silent', ...env }));
   await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  return { app, url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}` };
+  return { app, url: listenUrl(app.server.address(), '127.0.0.1', 0) };
 }
 
 function order(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {

@@ -2,11 +2,10 @@ import { isCompensationError, isTimeoutError, isValidationError, MemorySagaLog, 
 import { weftFetch } from '@weft/http';
 import { fromPino, logEvents, weftPinoOptions } from '@weft/log';
 import { createWeftRedis, RedisSagaLog, type WeftRedis } from '@weft/redis';
+import { clientGone, correlationIdOf, createMetrics, inRequestContext, installErrorHandlers, installPlumbing, sendError } from '@weft/service-kit';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { destination, pino, type DestinationStream } from 'pino';
 import type { OrdersConfig } from './config.js';
-import { createMetrics } from './metrics.js';
-import { clientGone, correlationIdOf, inRequestContext, installPlumbing, sendError } from './plumbing.js';
 import { startSimulatedServices, type SimulatedServices } from './simulated-services.js';
 import { buildOrderSaga, orderBodySchema, ServiceError, withOrderId, type Order, type Placed } from './workflow.js';
 
@@ -82,13 +81,7 @@ export async function buildApp(config: OrdersConfig, options: BuildAppOptions = 
     metrics.stop();
     await Promise.all([redis?.close(), services?.close()]);
   });
-  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
-    const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-    if (status === 500) request.log.error({ err: error }, 'unhandled error');
-    const code = status === 400 && error.code?.includes('JSON') ? 'invalid_json' : status === 500 ? 'internal_error' : 'bad_request';
-    return sendError(reply, status, code, status === 500 ? 'Unexpected error; see the logs under this correlation ID.' : error.message);
-  });
-  app.setNotFoundHandler((request, reply) => sendError(reply, 404, 'not_found', `No route ${request.method} ${request.url}. Try POST /v1/orders.`));
+  installErrorHandlers(app, { notFoundHint: 'Try POST /v1/orders.' });
 
   app.get('/health/ready', async (_request, reply) => {
     if (state.shuttingDown) return sendError(reply, 503, 'not_ready', 'shutting down', { status: 'unavailable', reason: 'shutting down' });

@@ -1,9 +1,9 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { propagation, trace } from '@opentelemetry/api';
 import { currentContext, definePrimitive, step } from '@weft/core';
+import { installTracing, parentId } from '@weft/test-support';
 import { extract, runOptionsFrom, runWithHeaders } from './extract.js';
 import { inject } from './inject.js';
-import { installTracing, parentId } from './test-support/tracing.js';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SPAN_ID = '00f067aa0ba902b7';

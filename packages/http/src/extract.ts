@@ -1,8 +1,8 @@
 import { context as otelContext, propagation, trace, type Context, type SpanContext } from '@opentelemetry/api';
 import { resolveCorrelationId, type CorrelationIdRejection, type Primitive, type RunOptions } from '@weft/core';
+import { boolean, fail, optionsObject } from '@weft/core/options';
 import { parseBaggage } from './baggage.js';
 import { CORRELATION_ID_HEADER, getHeader, setHeader, type HeaderSource, type HeaderTarget } from './headers.js';
-import { boolean, fail, optionsObject } from './internal/validate.js';
 import { parseTraceparent } from './trace-context.js';
 
 /** Options for {@link extract}. */

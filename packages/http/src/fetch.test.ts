@@ -1,8 +1,8 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { definePrimitive, isAbortedError, step } from '@weft/core';
+import { installTracing, parentId } from '@weft/test-support';
 import { createFetch, type FetchFn } from './fetch.js';
-import { installTracing, parentId } from './test-support/tracing.js';
 
 const tracing = installTracing();
 beforeEach(() => tracing.exporter.reset());

@@ -1,9 +1,9 @@
 import { propagation, trace, isSpanContextValid, type Context } from '@opentelemetry/api';
 import { currentContext, type RunContext } from '@weft/core';
+import { boolean, optionsObject } from '@weft/core/options';
 import { formatBaggage } from './baggage.js';
 import { CORRELATION_ID_HEADER, hasHeader, setHeader, type HeaderTarget } from './headers.js';
 import { propagationContext } from './internal/otel-context.js';
-import { optionsObject, boolean } from './internal/validate.js';
 import { formatTraceparent } from './trace-context.js';
 
 /** Options for {@link inject}. */

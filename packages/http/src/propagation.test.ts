@@ -3,11 +3,11 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { context, SpanKind, trace } from '@opentelemetry/api';
 import { currentContext, isAbortedError, isTimeoutError, step } from '@weft/core';
+import { installTracing, parentId } from '@weft/test-support';
 import { CORRELATION_ID_HEADER } from './headers.js';
 import { runWithHeaders } from './extract.js';
 import { inject } from './inject.js';
 import { weftFetch } from './fetch.js';
-import { installTracing, parentId } from './test-support/tracing.js';
 
 /**
  * Two in-process hops over real HTTP on 127.0.0.1: hop A runs a workflow whose step calls hop B with

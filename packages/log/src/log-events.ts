@@ -1,7 +1,7 @@
 import { events, secretValues, type WeftEvent, type WeftEventType } from '@weft/core';
+import { fail, optionsObject } from '@weft/core/options';
 import type { LogLevel, Logger } from './logger.js';
 import { redactString, redactValue } from './redact.js';
-import { fail, optionsObject } from './internal/validate.js';
 
 /** The level an event is logged at; `silent` drops it. */
 export type EventLevel = LogLevel | 'silent';

@@ -1,9 +1,9 @@
 import { pino, type DestinationStream, type Level, type LoggerOptions, type Logger as PinoLogger } from 'pino';
 import { secretValues } from '@weft/core';
+import { fail, optionsObject } from '@weft/core/options';
 import { weftLogFields } from './fields.js';
 import type { LogLevel, Logger } from './logger.js';
 import { orderSecrets, redactString, redactValue, REDACTED } from './redact.js';
-import { fail, optionsObject } from './internal/validate.js';
 
 /** Marks a pino `logMethod` hook installed by {@link weftPinoOptions}; a global symbol so copies agree. */
 const INSTRUMENTED = Symbol.for('weft.log.instrumented');

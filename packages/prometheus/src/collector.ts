@@ -1,11 +1,12 @@
 import { events, type WeftEvent } from '@weft/core';
 import { Counter, Gauge, Histogram, Registry, register as globalRegistry, type OpenMetricsContentType, type PrometheusContentType } from 'prom-client';
 import type { Observable, Subscription } from 'rxjs';
+import { fail, optionalBoolean } from '@weft/core/options';
 import { errorKind } from './error-kind.js';
 import { ChildCache } from './internal/child-cache.js';
 import { CounterCell, flushAll } from './internal/counter-cell.js';
 import { LabelGuard, type OverflowReason } from './internal/label-guard.js';
-import { fail, integer, optionalBoolean } from './internal/validate.js';
+import { integer } from './internal/integer.js';
 import { DEFAULT_BUCKETS, METRIC_DEFINITIONS, NO_MODEL_LABEL_VALUE, type MetricDefinition, type MetricKey } from './metric-names.js';
 
 /**

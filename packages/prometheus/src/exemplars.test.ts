@@ -1,9 +1,9 @@
 import { retry, step } from '@weft/core';
 import { Registry, type OpenMetricsContentType } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { installTracing } from '@weft/test-support';
 import { WeftCollector, createWeftMetrics } from './collector.js';
 import { parseExposition } from './test-support/exposition.js';
-import { installTracing } from './test-support/tracing.js';
 
 let tracing: ReturnType<typeof installTracing>;
 beforeAll(() => {

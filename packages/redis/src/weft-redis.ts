@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createClient, createCluster, type RedisClientType, type RedisClusterType } from '@redis/client';
 import { currentContext, TimeoutError } from '@weft/core';
+import { fail, knownOptions, number, optionalFunction, optionsObject } from '@weft/core/options';
 import { MAX_TIMER, noop } from './internal/timers.js';
-import { fail, knownOptions, number, optionalFunction, optionsObject, prefix as checkPrefix } from './internal/validate-options.js';
+import { prefix as checkPrefix } from './internal/key-prefix.js';
 
 /**
  * Options for {@link createWeftRedis}.

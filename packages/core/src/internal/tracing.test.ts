@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
-import { installTracing, parentId } from '../test-support/tracing.js';
+import { installTracing, parentId } from '@weft/test-support';
 import { step } from '../step/step.js';
 import { sequence } from '../composition/sequence.js';
 import { parallel } from '../composition/parallel.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { config as rxConfig, map } from 'rxjs';
 import { z } from 'zod';
-import { installTracing } from '../test-support/tracing.js';
+import { installTracing } from '@weft/test-support';
 import { step } from '../step/step.js';
 import { events } from '../events/event-stream.js';
 import type { WeftEvent } from '../events/event-types.js';

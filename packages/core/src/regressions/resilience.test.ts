@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installTracing } from '../test-support/tracing.js';
+import { installTracing } from '@weft/test-support';
 import { step } from '../step/step.js';
 import { sequence } from '../composition/sequence.js';
 import { CircuitBreaker } from '../circuit-breaker/circuit-breaker.js';

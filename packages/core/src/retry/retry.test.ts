@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { z } from 'zod';
+import { installTracing, parentId } from '@weft/test-support';
 import { retry } from './retry.js';
 import { step } from '../step/step.js';
 import { timeout } from '../timeout/timeout.js';
@@ -13,7 +14,6 @@ import { RateLimitedError } from '../errors/rate-limited-error.js';
 import { isRetryExhaustedError, RetryExhaustedError } from '../errors/retry-exhausted-error.js';
 import { isTimeoutError, TimeoutError } from '../errors/timeout-error.js';
 import { isValidationError } from '../errors/validation-error.js';
-import { installTracing, parentId } from '../test-support/tracing.js';
 
 type RetryEvent = EventOf<'retry.attempt'> | EventOf<'retry.scheduled'> | EventOf<'retry.gave_up'> | EventOf<'retry.succeeded'>;
 

@@ -1,6 +1,6 @@
 import type { BudgetCharge, BudgetStore } from '@weft/core';
+import { knownOptions, number, optionsObject } from '@weft/core/options';
 import { tag } from '../internal/keys.js';
-import { knownOptions, number, optionsObject } from '../internal/validate-options.js';
 import { defineScript, type WeftRedis } from '../weft-redis.js';
 
 /**

@@ -1,7 +1,7 @@
 import KeyvRedis, { Keyv } from '@keyv/redis';
 import type { CacheStore } from '@weft/core';
+import { knownOptions, number, optionsObject } from '@weft/core/options';
 import { MAX_TIMER, noop } from '../internal/timers.js';
-import { knownOptions, number, optionsObject } from '../internal/validate-options.js';
 import type { WeftRedis } from '../weft-redis.js';
 
 /**

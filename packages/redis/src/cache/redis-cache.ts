@@ -1,5 +1,5 @@
 import { Cache, cache, Primitive, type CacheOptions } from '@weft/core';
-import { fail, optionsObject } from '../internal/validate-options.js';
+import { fail, optionsObject } from '@weft/core/options';
 import type { WeftRedis } from '../weft-redis.js';
 import { RedisCacheStore } from './redis-cache-store.js';
 import { sharedSingleFlight, type SharedSingleFlightOptions } from './shared-single-flight.js';

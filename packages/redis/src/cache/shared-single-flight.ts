@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { definePrimitive, jsonSerializer, Primitive, TimeoutError, toError, type CacheSerializer, type RunContext } from '@weft/core';
+import { fail, knownOptions, number, oneOf, optionalFunction, optionsObject } from '@weft/core/options';
 import { MAX_TIMER, noop } from '../internal/timers.js';
-import { fail, knownOptions, number, oneOf, optionalFunction, optionsObject } from '../internal/validate-options.js';
 import { defineScript, type WeftRedis } from '../weft-redis.js';
 
 /**

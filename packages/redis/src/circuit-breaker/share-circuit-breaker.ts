@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CircuitBreaker, type CircuitBreakerSnapshot } from '@weft/core';
+import { fail, knownOptions, number, optionsObject } from '@weft/core/options';
 import { noop } from '../internal/timers.js';
-import { fail, knownOptions, number, optionsObject } from '../internal/validate-options.js';
 import { defineScript, type WeftRedis } from '../weft-redis.js';
 
 /**

@@ -1,6 +1,6 @@
 import { definePrimitive, isAbortedError, Primitive, toError } from '@weft/core';
+import { fail, knownOptions, number, optionalFunction, optionsObject, primitiveName as checkName } from '@weft/core/options';
 import { MAX_TIMER } from '../internal/timers.js';
-import { fail, knownOptions, name as checkName, number, optionalFunction, optionsObject } from '../internal/validate-options.js';
 import type { DeadLetterCapture, DeadLetterEntry, DeadLetterStore } from './dead-letter-store.js';
 
 /**

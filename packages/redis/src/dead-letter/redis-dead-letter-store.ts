@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { jsonSerializer, type Primitive, type RunOptions } from '@weft/core';
+import { knownOptions, number, optionsObject } from '@weft/core/options';
 import { keyPart, tag } from '../internal/keys.js';
 import { defineScript, type WeftRedis } from '../weft-redis.js';
 import { MAX_TIMER } from '../internal/timers.js';
-import { knownOptions, number, optionsObject } from '../internal/validate-options.js';
 import type { DeadLetterCapture, DeadLetterEntry, DeadLetterStore } from './dead-letter-store.js';
 
 /**

@@ -2,8 +2,28 @@ import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 
-/** Registers an in-memory OpenTelemetry SDK for a test file and returns its exporter. */
-export function installTracing(): { exporter: InMemorySpanExporter; spans: () => ReadableSpan[]; shutdown: () => Promise<void> } {
+/** An in-memory OpenTelemetry SDK registered for one test file. */
+export interface InstalledTracing {
+  /** The exporter every finished span goes to. */
+  readonly exporter: InMemorySpanExporter;
+  /** The spans finished so far. */
+  spans(): ReadableSpan[];
+  /** Shuts the provider down and unregisters the global tracer provider and context manager. */
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Registers an in-memory OpenTelemetry SDK (global tracer provider and async-hooks context manager)
+ * for a test file and returns its exporter.
+ *
+ * @example
+ * ```ts
+ * const tracing = installTracing();
+ * afterEach(() => tracing.exporter.reset());
+ * afterAll(() => tracing.shutdown());
+ * ```
+ */
+export function installTracing(): InstalledTracing {
   const exporter = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
   const manager = new AsyncLocalStorageContextManager().enable();
@@ -20,7 +40,14 @@ export function installTracing(): { exporter: InMemorySpanExporter; spans: () =>
   };
 }
 
-/** The parent span ID of a span, across SDK 1.x and 2.x shapes. */
+/**
+ * The parent span ID of a span, across SDK 1.x and 2.x shapes.
+ *
+ * @example
+ * ```ts
+ * expect(parentId(child)).toBe(root.spanContext().spanId);
+ * ```
+ */
 export function parentId(span: ReadableSpan): string | undefined {
   const s = span as unknown as { parentSpanContext?: { spanId: string }; parentSpanId?: string };
   return s.parentSpanContext?.spanId ?? s.parentSpanId;

@@ -1,7 +1,7 @@
 import { WeftCollector } from '@weft/prometheus';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
-/** The gateway's metrics: Weft's, the process defaults, and HTTP requests. */
+/** A service's metrics: Weft's, the process defaults, and HTTP requests. */
 export interface Metrics {
   readonly registry: Registry;
   /** Records one finished HTTP request. */

@@ -30,7 +30,7 @@ export function correlationIdOf(req: { headers: Record<string, string | string[]
 }
 
 /**
- * Adds the cross-cutting HTTP behaviour both apps share: echoes `x-correlation-id` (the request ID)
+ * Adds the cross-cutting HTTP behaviour every service shares: echoes `x-correlation-id` (the request ID)
  * and `traceparent` (the SERVER span's, or the caller's when nothing records), sets `x-response-time`,
  * opens a SERVER span joined to the caller's trace, and records request metrics.
  *
@@ -123,7 +123,14 @@ export function clientGone(reply: FastifyReply): AbortSignal {
   return controller.signal;
 }
 
-/** Sends a JSON error body every endpoint shares: `{ error, message, correlationId }` plus extras. */
+/**
+ * Sends a JSON error body every endpoint shares: `{ error, message, correlationId }` plus extras.
+ *
+ * @example
+ * ```ts
+ * return sendError(reply, 503, 'not_ready', 'shutting down', { status: 'unavailable' });
+ * ```
+ */
 export function sendError(reply: FastifyReply, status: number, error: string, message: string, extra?: Record<string, unknown>): FastifyReply {
   return reply.code(status).type('application/json').send({ error, message, correlationId: reply.request.id, ...extra });
 }

@@ -2,7 +2,14 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Builds the app with tsc when `dist/main.js` is missing or older than a source file. */
+/**
+ * Builds the app with tsc when `dist/main.js` is missing or older than a source file.
+ *
+ * @example
+ * ```ts
+ * beforeAll(() => ensureBuilt(APP_DIR), 120_000);
+ * ```
+ */
 export function ensureBuilt(appDir: string): void {
   const main = join(appDir, 'dist', 'main.js');
   const newest = (dir: string): number =>
@@ -20,7 +27,14 @@ export interface RunningApp {
   readonly exited: Promise<number | string>;
 }
 
-/** Spawns `node dist/main.js` of an app with `env` added to a minimal environment. */
+/**
+ * Spawns `node dist/main.js` of an app with `env` added to a minimal environment.
+ *
+ * @example
+ * ```ts
+ * const running = spawnApp(APP_DIR, { PORT: '0' });
+ * ```
+ */
 export function spawnApp(appDir: string, env: Record<string, string>): RunningApp {
   const child = spawn(process.execPath, [join(appDir, 'dist', 'main.js')], {
     cwd: appDir,
@@ -33,7 +47,14 @@ export function spawnApp(appDir: string, env: Record<string, string>): RunningAp
   return { child, stderr: () => err, exited };
 }
 
-/** Waits until stderr matches `pattern` and returns the match, or throws after `timeoutMs`. */
+/**
+ * Waits until stderr matches `pattern` and returns the match, or throws after `timeoutMs`.
+ *
+ * @example
+ * ```ts
+ * const [, url] = await waitForOutput(running, /listening on (http:\/\/\S+)/);
+ * ```
+ */
 export async function waitForOutput(app: RunningApp, pattern: RegExp, timeoutMs = 15_000): Promise<RegExpMatchArray> {
   const started = Date.now();
   for (;;) {
@@ -45,7 +66,14 @@ export async function waitForOutput(app: RunningApp, pattern: RegExp, timeoutMs 
   }
 }
 
-/** Kills a child that is still running (test clean-up). */
+/**
+ * Kills a child that is still running (test clean-up).
+ *
+ * @example
+ * ```ts
+ * afterEach(() => stopApp(running));
+ * ```
+ */
 export async function stopApp(app: RunningApp | undefined): Promise<void> {
   if (app === undefined || app.child.exitCode !== null || app.child.signalCode !== null) return;
   app.child.kill('SIGKILL');

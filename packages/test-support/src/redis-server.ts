@@ -1,7 +1,14 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { connect, createServer } from 'node:net';
 
-/** A free TCP port on loopback. */
+/**
+ * A free TCP port on loopback.
+ *
+ * @example
+ * ```ts
+ * const port = await freePort();
+ * ```
+ */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -16,6 +23,14 @@ export function freePort(): Promise<number> {
 /**
  * Whether tests needing `redis-server` run: true when it is on the PATH. When it is missing, the
  * suite fails under CI=true and is skipped (with the reason printed) elsewhere.
+ *
+ * @example
+ * ```ts
+ * const gate = redisServerGate();
+ * describe.skipIf(gate.skip)('readiness', () => {
+ *   it('needs redis-server', () => expect(gate.failure).toBeUndefined());
+ * });
+ * ```
  */
 export function redisServerGate(): { readonly skip: boolean; readonly failure: string | undefined } {
   if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0) return { skip: false, failure: undefined };
@@ -40,7 +55,16 @@ function answersPing(port: number): Promise<boolean> {
   });
 }
 
-/** A dedicated redis-server child process on a free port, for tests that kill it. */
+/**
+ * A dedicated redis-server child process on a free port, for tests that kill it.
+ *
+ * @example
+ * ```ts
+ * const server = await RedisServer.start();
+ * const config = loadConfig({ REDIS_URL: server.url });
+ * await server.kill();
+ * ```
+ */
 export class RedisServer {
   private child: ChildProcess | undefined;
   private constructor(readonly port: number) {}
@@ -60,6 +84,7 @@ export class RedisServer {
     return server;
   }
 
+  /** `redis://127.0.0.1:<port>`. */
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
   }

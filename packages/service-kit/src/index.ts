@@ -1,0 +1,20 @@
+/**
+ * Shared plumbing for Weft's sample services (private to this repository): request plumbing and
+ * error handlers for Fastify, graceful shutdown, a metrics registry, OTLP tracing, environment
+ * configuration, and the process entry point that ties them together. Test helpers are in
+ * `@weft/service-kit/testing`.
+ */
+export { ConfigError } from './config-error.js';
+export { envHttpUrl, envInt, envReader, loadServiceConfig, LOG_LEVELS, readEnv } from './env.js';
+export type { EnvReader, LogLevel, ServiceConfig, ServiceConfigDefaults } from './env.js';
+export { installErrorHandlers } from './error-handlers.js';
+export type { ErrorHandlerOptions } from './error-handlers.js';
+export { listenUrl } from './listen-url.js';
+export { createMetrics } from './metrics.js';
+export type { Metrics } from './metrics.js';
+export { clientGone, correlationIdOf, inRequestContext, installPlumbing, sendError } from './plumbing.js';
+export { runService } from './run-service.js';
+export type { ServiceMain } from './run-service.js';
+export { gracefulShutdown } from './shutdown.js';
+export type { ShutdownOptions } from './shutdown.js';
+export { startTracing } from './telemetry.js';
