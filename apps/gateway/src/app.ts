@@ -91,7 +91,7 @@ export async function buildApp(config: GatewayConfig, options: BuildAppOptions =
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     genReqId: correlationIdOf,
-    logController: new LogController({ requestIdLogLabel: 'correlation_id' }),
+    logController: new LogController({ requestIdLogLabel: 'correlation_id', disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
     return503OnClosing: true,
   });

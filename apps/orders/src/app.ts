@@ -71,7 +71,7 @@ export async function buildApp(config: OrdersConfig, options: BuildAppOptions = 
 
   const metrics = createMetrics('orders');
   const stopEventLogs = logEvents(fromPino(logger), { levels: { 'run.started': 'silent', 'step.started': 'silent' } });
-  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, genReqId: correlationIdOf, logController: new LogController({ requestIdLogLabel: 'correlation_id' }), bodyLimit: 64 * 1024 });
+  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, genReqId: correlationIdOf, logController: new LogController({ requestIdLogLabel: 'correlation_id', disableRequestLogging: true }), bodyLimit: 64 * 1024 });
   const state: OrdersState = { config, services, redis, sagaLog, recovered, shuttingDown: false };
   app.decorate('orders', state);
   installPlumbing(app, metrics);

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { circuitBreaker, step, type WeftEvent } from '@weft/core';
+import { z } from 'zod';
 import { createLogger } from './pino.js';
 import { logEvents } from './log-events.js';
 import type { Logger } from './logger.js';
@@ -27,6 +28,16 @@ function flaky(failures: number) {
 }
 
 describe('logEvents', () => {
+  it('logs a validation failure by its shape, never the input that zod quotes back', async () => {
+    stop = logEvents(createLogger({ destination: out, level: 'debug' }));
+    const strict = step({ name: 'validate', input: z.strictObject({ question: z.string() }) }, (b) => b.question);
+    await expect(strict.run({ question: 'hi', zqxLEAKqxz: 1 } as never)).rejects.toThrow();
+    const text = out.lines.map((l) => JSON.stringify(l)).join('\n');
+    expect(text).toContain('"step":"validate"');
+    expect(text).toContain('invalid input for step');
+    expect(text).not.toContain('zqxLEAKqxz');
+  });
+
   it('logs intermediate retry failures at warn and only the final failure at error', async () => {
     stop = logEvents(createLogger({ destination: out, level: 'debug' }));
     const flow = flaky(10).retry({ retries: 2, minDelay: 0, maxDelay: 0 });

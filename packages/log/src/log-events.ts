@@ -1,4 +1,4 @@
-import { events, secretValues, type WeftEvent, type WeftEventType } from '@weft/core';
+import { events, isValidationError, secretValues, type WeftEvent, type WeftEventType } from '@weft/core';
 import { fail, optionsObject } from '@weft/core/options';
 import type { LogLevel, Logger } from './logger.js';
 import { redactString, redactValue } from './redact.js';
@@ -139,7 +139,7 @@ function eventFields(e: WeftEvent): Record<string, unknown> {
     fields.trace_id = traceId;
   }
   const error = (e as { error?: unknown }).error;
-  if (error !== undefined) fields.err = error;
+  if (error !== undefined) fields.err = loggableError(error);
   const errors = (e as { errors?: unknown }).errors;
   if (Array.isArray(errors)) fields.errors = errors.map(summariseError);
   // `result` values are application data: never logged.
@@ -147,7 +147,16 @@ function eventFields(e: WeftEvent): Record<string, unknown> {
 }
 
 function summariseError(error: unknown): { type: string; message: string } {
-  return error instanceof Error ? { type: error.name, message: error.message } : { type: typeof error, message: String(error) };
+  return error instanceof Error ? { type: error.name, message: messageOf(error) } : { type: typeof error, message: String(error) };
+}
+
+/**
+ * A validation failure is the caller's input described back: zod's messages quote unknown keys and
+ * received values. Log its shape (step, target, issue paths' length and codes), never its text.
+ */
+function loggableError(error: unknown): unknown {
+  if (!isValidationError(error)) return error;
+  return { type: error.name, code: error.code, step: error.step, target: error.target, issues: error.issues.length, issue_codes: [...new Set(error.issues.map((i) => i.code ?? 'unknown'))] };
 }
 
 /** A short human message for the line. */
@@ -183,5 +192,6 @@ function describe(e: WeftEvent): string {
 }
 
 function messageOf(error: unknown): string {
+  if (isValidationError(error)) return `invalid ${error.target} for step "${error.step}" (${error.issues.length} issue${error.issues.length === 1 ? '' : 's'})`;
   return error instanceof Error ? error.message : String(error);
 }

@@ -71,6 +71,10 @@ export function installPlumbing(app: FastifyInstance, metrics: Metrics): void {
     const seconds = Number(process.hrtime.bigint() - request.startedAt) / 1e9;
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.observe(request.method, route, reply.statusCode, seconds);
+    // One line per request, with the route pattern rather than the raw URL: a URL carries client
+    // input (unknown paths, query strings) that must never reach the logs. Apps create Fastify with
+    // `disableRequestLogging: true` so Fastify's own raw-URL lines are not written.
+    request.log.info({ method: request.method, route, status_code: reply.statusCode, duration_ms: Math.round(seconds * 1e6) / 1e3 }, 'request completed');
     const span = request.span;
     if (span !== undefined) {
       try {

@@ -121,8 +121,10 @@ export function buildApp(providers: ReadonlyMap<string, ProviderState>, logger: 
     }
     state.finish(result === 'disconnected' ? 'disconnected' : reply.statusCode);
     if (result !== 'disconnected') return result;
-    // Nobody is listening any more: tell Fastify not to answer.
+    // Nobody is listening any more: tell Fastify not to answer, and drop the socket so a keep-alive
+    // connection whose request was abandoned never holds up close().
     reply.hijack();
+    reply.raw.destroy();
     return reply;
   });
 
