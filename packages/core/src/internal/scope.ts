@@ -11,6 +11,11 @@ export class Scope {
   private controller: AbortController | undefined;
   private children: Set<Scope> | undefined;
   private onAbortCallbacks: Array<(reason: unknown) => void> | undefined;
+  /**
+   * A single abort handler owned by whoever created the scope (a timeout, say): cheaper than
+   * `onAbort()` on the hot path because it allocates no array and needs no removal.
+   */
+  handler: ((reason: unknown) => void) | undefined = undefined;
 
   constructor(readonly parent?: Scope) {
     if (parent) {
@@ -46,6 +51,15 @@ export class Scope {
     const children = this.children;
     this.children = undefined;
     this.controller?.abort(reason);
+    const handler = this.handler;
+    if (handler !== undefined) {
+      this.handler = undefined;
+      try {
+        handler(reason);
+      } catch {
+        // a handler must not stop propagation
+      }
+    }
     const cbs = this.onAbortCallbacks;
     if (cbs) {
       this.onAbortCallbacks = undefined;
@@ -79,6 +93,7 @@ export class Scope {
   dispose(): void {
     this.parent?.children?.delete(this);
     this.onAbortCallbacks = undefined;
+    this.handler = undefined;
   }
 }
 

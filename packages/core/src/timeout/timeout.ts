@@ -45,20 +45,20 @@ export function timeout<I, O>(primitive: Primitive<I, O>, options: number | Time
         if (settled) return;
         settled = true;
         const error = new TimeoutError(ms);
-        offOuter();
         scope.abort(error);
         scope.dispose();
         if (listening()) emit(ctx, 'timeout', { type: 'timeout.expired', step: name, timeoutMs: ms, mayStillBeRunning: true });
         reject(error);
       }, Math.max(0, deadline - now));
-      // An outer abort (caller, outer timeout, failed sibling) settles us at once too.
-      const offOuter = outer.onAbort((reason) => {
+      // An outer abort (caller, outer timeout, failed sibling) reaches this child scope and settles
+      // us at once too. The scope's single handler slot costs no allocation on the success path.
+      scope.handler = (reason) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         scope.dispose();
         reject(abortReasonError(reason));
-      });
+      };
       let p: Promise<O>;
       try {
         p = inner(input, ctx.with({ scope, deadline }));
@@ -70,7 +70,6 @@ export function timeout<I, O>(primitive: Primitive<I, O>, options: number | Time
           if (settled) return;
           settled = true;
           clearTimeout(timer);
-          offOuter();
           scope.dispose();
           resolve(value);
         },
@@ -78,7 +77,6 @@ export function timeout<I, O>(primitive: Primitive<I, O>, options: number | Time
           if (settled) return;
           settled = true;
           clearTimeout(timer);
-          offOuter();
           scope.dispose();
           reject(error);
         },
