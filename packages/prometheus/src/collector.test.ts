@@ -337,3 +337,29 @@ describe('label guards', () => {
     expect(all['weft_retry_attempts_total{workflow="checkout",step="other"}']).toBe(1);
   });
 });
+
+describe('keyed budgets', () => {
+  it('report the highest utilisation among keys, with no key label', async () => {
+    const { Registry } = await import('prom-client');
+    const { WeftCollector } = await import('./collector.js');
+    const { budget, step, recordCost, LocalBudgetStore } = await import('@weft/core');
+    const registry = new Registry();
+    const collector = new WeftCollector({ registry }).start();
+    try {
+      const spend = budget(
+        step('spend', (x: { key: string; amount: number }, ctx) => {
+          recordCost(ctx, { amount: x.amount });
+          return x.amount;
+        }),
+        { name: 'daily', key: (x) => x.key, window: { limit: 10, windowMs: 60_000 }, store: new LocalBudgetStore() },
+      );
+      await spend.run({ key: 'tenant-a', amount: 7 });
+      await spend.run({ key: 'tenant-b', amount: 2 });
+      const text = await registry.metrics();
+      expect(text).toContain('weft_budget_utilisation_ratio{budget="daily",scope="window"} 0.7');
+      expect(text).not.toContain('tenant-');
+    } finally {
+      collector.unregister();
+    }
+  });
+});

@@ -189,6 +189,8 @@ export class WeftCollector {
   private readonly cost: ChildCache<CounterChild>;
   private readonly tokens: ChildCache<CounterChild>;
   private readonly budgetUtilisation: ChildCache<GaugeChild>;
+  /** Per keyed budget, the last utilisation of each partition (bounded), so the gauge shows the highest. */
+  private readonly partitions = new Map<string, { byKey: Map<string, number>; max: number; maxKey: string | undefined }>();
   private readonly budgetExceeded: ChildCache<CounterChild>;
   private readonly budgetStoreErrors: ChildCache<CounterChild>;
   private readonly chaosInjections: ChildCache<CounterChild>;
@@ -366,6 +368,38 @@ export class WeftCollector {
     }
   }
 
+  /**
+   * A budget kept per key has one utilisation per key, but its gauge has no key label (keys are
+   * user data): it reports the highest last-known utilisation among the most recent 10,000 keys.
+   * The maximum is kept incrementally; it is recomputed only when the key holding it goes down.
+   */
+  private highestUtilisation(budget: string, partition: string, utilisation: number): number {
+    let p = this.partitions.get(budget);
+    if (p === undefined) this.partitions.set(budget, (p = { byKey: new Map(), max: 0, maxKey: undefined }));
+    const byKey = p.byKey;
+    byKey.delete(partition);
+    byKey.set(partition, utilisation);
+    let evicted: string | undefined;
+    if (byKey.size > 10_000) {
+      evicted = byKey.keys().next().value as string;
+      byKey.delete(evicted);
+    }
+    if (utilisation >= p.max) {
+      p.max = utilisation;
+      p.maxKey = partition;
+    } else if (p.maxKey === partition || (evicted !== undefined && evicted === p.maxKey)) {
+      p.max = 0;
+      p.maxKey = undefined;
+      for (const [k, u] of byKey) {
+        if (u >= p.max) {
+          p.max = u;
+          p.maxKey = k;
+        }
+      }
+    }
+    return p.max;
+  }
+
   private handle(e: WeftEvent): void {
     switch (e.type) {
       case 'run.finished': {
@@ -443,7 +477,7 @@ export class WeftCollector {
       case 'budget.usage':
       case 'budget.warning':
       case 'budget.exceeded':
-        this.budgetUtilisation.get2(e.budget, e.scope).set(e.utilisation);
+        this.budgetUtilisation.get2(e.budget, e.scope).set(e.partition === undefined ? e.utilisation : this.highestUtilisation(e.budget, e.partition, e.utilisation));
         if (e.type === 'budget.exceeded') this.budgetExceeded.get2(e.budget, e.scope).inc();
         return;
       case 'budget.store_error':

@@ -169,7 +169,7 @@ export const METRIC_DEFINITIONS = {
   sagaCompensations: { name: 'weft_saga_compensations_total', type: 'counter', labels: [L.workflow, L.saga, L.step, L.outcome], help: 'Compensations run by sagas, by compensated step and outcome (success or error).' },
   cost: { name: 'weft_cost_total', type: 'counter', labels: [L.workflow, L.step, L.model, L.currency], help: 'Cost recorded, in the currency the currency label names.' },
   tokens: { name: 'weft_tokens_total', type: 'counter', labels: [L.workflow, L.step, L.model, L.direction], help: 'Model tokens recorded with costs, by direction (input or output).' },
-  budgetUtilisation: { name: 'weft_budget_utilisation_ratio', type: 'gauge', labels: [L.budget, L.scope], help: 'Last reported budget utilisation, spent / limit (1 = exhausted), by scope (run or window).' },
+  budgetUtilisation: { name: 'weft_budget_utilisation_ratio', type: 'gauge', labels: [L.budget, L.scope], help: 'Last reported budget utilisation, spent / limit (1 = exhausted), by scope (run or window); for a budget kept per key, the highest among keys.' },
   budgetExceeded: { name: 'weft_budget_exceeded_total', type: 'counter', labels: [L.budget, L.scope], help: 'Calls a budget refused because it was exhausted, by scope (run or window).' },
   budgetStoreErrors: { name: 'weft_budget_store_errors_total', type: 'counter', labels: [L.budget, L.operation, L.reason], help: 'Budget store failures, by operation (reserve or charge) and reason (error or timeout).' },
   chaosInjections: { name: 'weft_chaos_injections_total', type: 'counter', labels: [L.workflow, L.step, L.fault], help: 'Faults injected by chaos primitives, by fault (error, latency or result).' },

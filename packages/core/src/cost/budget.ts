@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { RunContext } from '../context/run-context.js';
 import { BudgetExceededError } from '../errors/budget-exceeded-error.js';
 import { toError } from '../errors/non-error-thrown.js';
@@ -255,12 +256,17 @@ export function budget<I, O>(primitive: Primitive<I, O>, options: BudgetOptions<
     );
   };
 
-  const afterWindow = (ctx: Ctx, before: number | undefined, delta: number, spent: number | undefined): void => {
+  const afterWindow = (ctx: Ctx, storeKey: string, before: number | undefined, delta: number, spent: number | undefined): void => {
     if (spent === undefined || typeof spent !== 'number' || !listening()) return;
     const prior = before ?? spent - delta;
-    if (prior < windowWarnAt && spent >= windowWarnAt) emitBudget(ctx, 'budget.warning', 'window', spent, limit);
-    emitBudget(ctx, 'budget.usage', 'window', spent, limit);
+    const partition = partitionOf(storeKey);
+    if (prior < windowWarnAt && spent >= windowWarnAt) emitBudget(ctx, 'budget.warning', 'window', spent, limit, partition);
+    emitBudget(ctx, 'budget.usage', 'window', spent, limit, partition);
   };
+
+  /** A keyed budget's partition, hashed: it identifies the key to telemetry without revealing it. */
+  const partitionOf = (storeKey: string): string | undefined =>
+    storeKey === name ? undefined : createHash('sha256').update(storeKey).digest('base64url').slice(0, 16);
 
   const reserve = (run: RunBudgets, amount: number): void => {
     const r = run.reserved.get(name);
@@ -288,8 +294,8 @@ export function budget<I, O>(primitive: Primitive<I, O>, options: BudgetOptions<
     if (listening()) emitBudget(ctx, 'budget.usage', 'run', total, perRun!);
   };
 
-  const emitBudget = (ctx: Ctx, type: 'budget.warning' | 'budget.exceeded' | 'budget.usage', scope: 'run' | 'window', spent: number, max: number): void => {
-    emit(ctx, 'budget', { type, budget: name, scope, spent, limit: max, utilisation: spent / max });
+  const emitBudget = (ctx: Ctx, type: 'budget.warning' | 'budget.exceeded' | 'budget.usage', scope: 'run' | 'window', spent: number, max: number, partition?: string): void => {
+    emit(ctx, 'budget', { type, budget: name, scope, spent, limit: max, utilisation: spent / max, partition });
   };
 
   /** Runs the call, then settles the per-run reservation and the window's accounts. */
@@ -316,15 +322,15 @@ export function budget<I, O>(primitive: Primitive<I, O>, options: BudgetOptions<
       // Reserved: charge the difference. Not reserved (failed open): charge the whole actual cost.
       const delta = reserved === undefined ? sink.amount : sink.amount - amount;
       if (delta === 0) {
-        afterWindow(ctx, reserved?.spent, 0, reserved?.spent);
+        afterWindow(ctx, storeKey, reserved?.spent, 0, reserved?.spent);
         return;
       }
       const spent = reconcile(ctx, storeKey, delta, at);
       if (!isThenable<number | undefined>(spent)) {
-        afterWindow(ctx, undefined, delta, spent);
+        afterWindow(ctx, storeKey, undefined, delta, spent);
         return;
       }
-      return spent.then((value) => afterWindow(ctx, undefined, delta, value));
+      return spent.then((value) => afterWindow(ctx, storeKey, undefined, delta, value));
     };
     return inner$.then(
       (output) => {
@@ -348,11 +354,11 @@ export function budget<I, O>(primitive: Primitive<I, O>, options: BudgetOptions<
     }
     if (!answer.allowed) {
       if (run !== undefined) release(run, amount);
-      if (listening()) emitBudget(ctx, 'budget.exceeded', 'window', answer.spent, limit);
+      if (listening()) emitBudget(ctx, 'budget.exceeded', 'window', answer.spent, limit, partitionOf(storeKey));
       const key = storeKey === name ? undefined : storeKey.slice(name.length + 1);
       return Promise.reject(new BudgetExceededError(name, limit, answer.spent, exhausted(name, 'window', answer.spent, limit, amount, key)));
     }
-    if (listening() && answer.spent - amount < windowWarnAt && answer.spent >= windowWarnAt) emitBudget(ctx, 'budget.warning', 'window', answer.spent, limit);
+    if (listening() && answer.spent - amount < windowWarnAt && answer.spent >= windowWarnAt) emitBudget(ctx, 'budget.warning', 'window', answer.spent, limit, partitionOf(storeKey));
     if (ctx.scope.aborted) {
       // Aborted while the store answered: give the reservation back.
       refund(storeKey, amount, at);

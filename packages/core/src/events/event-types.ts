@@ -261,6 +261,11 @@ export interface BudgetEvent extends EventBase {
   readonly limit: number;
   /** spent / limit */
   readonly utilisation: number;
+  /**
+   * For a budget kept per key (the `key` option): a short hash identifying the key's partition, so
+   * telemetry can tell keys apart without the key itself. Never a metric label.
+   */
+  readonly partition?: string;
 }
 /** A budget's store threw, rejected, answered nonsense or timed out, while reserving before a call or charging after it. */
 export interface BudgetStoreErrorEvent extends EventBase {
