@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigError } from './config.js';
 
@@ -22,9 +22,15 @@ export const DEMO_KEYS = [
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const KEY = /^[A-Za-z0-9._~+/=-]{12,256}$/;
 
+// Every `/v1/*` request hashes its key: the one-shot `crypto.hash` (Node >= 20.12) costs a third of
+// `createHash().update().digest()`, which builds a Hash object per call. The raw key is still never
+// kept, so there is no per-key cache here.
+const sha256Hex: (key: string) => string =
+  typeof crypto.hash === 'function' ? (key) => crypto.hash('sha256', key, 'hex') : (key) => crypto.createHash('sha256').update(key).digest('hex');
+
 /** SHA-256 of a key, hex. */
 export function hashKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  return sha256Hex(key);
 }
 
 /**

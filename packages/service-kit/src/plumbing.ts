@@ -1,6 +1,7 @@
+import { Socket } from 'node:net';
 import { context, SpanKind, SpanStatusCode, trace, isSpanContextValid, type Context, type Span } from '@opentelemetry/api';
 import { CORRELATION_ID_HEADER, extract, formatTraceparent, parseTraceparent } from '@weft/http';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Metrics } from './metrics.js';
 
 declare module 'fastify' {
@@ -47,15 +48,21 @@ export function installPlumbing(app: FastifyInstance, metrics: Metrics): void {
   app.addHook('onRequest', (request, reply, done) => {
     request.startedAt = process.hrtime.bigint();
     reply.header(CORRELATION_ID_HEADER, request.id);
-    const { context: parent } = extract(request.headers, { baggage: true });
+    const { context: parent, parent: caller } = extract(request.headers, { baggage: true });
     const span = tracer.startSpan(`${request.method} ${request.routeOptions.url ?? 'unknown'}`, { kind: SpanKind.SERVER, attributes: { 'http.request.method': request.method, 'weft.correlation_id': request.id } }, parent);
     request.span = span;
-    request.otel = trace.setSpan(parent, span);
     const sc = span.spanContext();
-    if (isSpanContextValid(sc)) reply.header('traceparent', formatTraceparent(sc));
-    else {
-      // Nothing records and no valid parent: echo nothing rather than an invalid header.
-      const inbound = parseTraceparent(header(request, 'traceparent'), header(request, 'tracestate'));
+    if (isSpanContextValid(sc)) {
+      request.otel = trace.setSpan(parent, span);
+      reply.header('traceparent', formatTraceparent(sc));
+    } else {
+      // Nothing records and there is no valid parent, so the span is an invalid, non-recording one:
+      // a context holding it parents new spans exactly like one without it, and it is not worth a
+      // Context per request. Echo the caller's traceparent, or nothing rather than an invalid header.
+      request.otel = parent;
+      // `extract` joins a repeated header (and so rejects it); the echo takes the first value.
+      const traceparent = request.headers.traceparent;
+      const inbound = caller ?? (Array.isArray(traceparent) ? parseTraceparent(traceparent[0]) : undefined);
       if (inbound !== undefined) reply.header('traceparent', formatTraceparent(inbound));
     }
     done();
@@ -73,8 +80,10 @@ export function installPlumbing(app: FastifyInstance, metrics: Metrics): void {
     metrics.observe(request.method, route, reply.statusCode, seconds);
     // One line per request, with the route pattern rather than the raw URL: a URL carries client
     // input (unknown paths, query strings) that must never reach the logs. Apps create Fastify with
-    // `disableRequestLogging: true` so Fastify's own raw-URL lines are not written.
-    request.log.info({ method: request.method, route, status_code: reply.statusCode, duration_ms: Math.round(seconds * 1e6) / 1e3 }, 'request completed');
+    // `disableRequestLogging: true` so Fastify's own raw-URL lines are not written. The line's
+    // fields are built only when info is logged.
+    const log = request.log;
+    if (infoEnabled(log)) log.info({ method: request.method, route, status_code: reply.statusCode, duration_ms: Math.round(seconds * 1e6) / 1e3 }, 'request completed');
     const span = request.span;
     if (span !== undefined) {
       try {
@@ -108,9 +117,19 @@ export function inRequestContext<T>(request: FastifyRequest, fn: () => T): T {
   return context.with(request.otel ?? context.active(), fn);
 }
 
+/** Where a connection keeps its {@link clientGone} signal. */
+const CLIENT_GONE = Symbol('weft.client-gone');
+type Connection = Socket & { [CLIENT_GONE]?: AbortSignal };
+const CLIENT_CLOSED = 'The client closed the connection';
+
 /**
  * An AbortSignal that fires when the client goes away before the reply is sent, so the workflow
  * (and its provider calls) stop.
+ *
+ * An HTTP/1 response can only fail to finish because its connection closed, so the signal belongs
+ * to the connection: it is made once per keep-alive connection, not once per request (an
+ * AbortController and a 'close' listener per request cost about 3-4 µs of CPU).
+ * A request whose reply was sent never sees it fire: its run has settled before the reply is sent.
  *
  * @example
  * ```ts
@@ -118,9 +137,28 @@ export function inRequestContext<T>(request: FastifyRequest, fn: () => T): T {
  * ```
  */
 export function clientGone(reply: FastifyReply): AbortSignal {
+  // The request's socket, not the response's: a pipelined response gets its socket only when the
+  // responses before it are done.
+  const raw = reply.request.raw;
+  const socket = raw.socket as Connection | null;
+  // HTTP/2 streams share a socket and end on their own; injected requests have no real socket.
+  if (raw.httpVersionMajor !== 1 || !(socket instanceof Socket)) return responseGone(reply);
+  let signal = socket[CLIENT_GONE];
+  if (signal === undefined) {
+    const controller = new AbortController();
+    signal = controller.signal;
+    socket[CLIENT_GONE] = signal;
+    if (socket.destroyed) controller.abort(new Error(CLIENT_CLOSED));
+    else socket.once('close', () => controller.abort(new Error(CLIENT_CLOSED)));
+  }
+  return signal;
+}
+
+/** The signal of one response, for HTTP/2 and for requests without a real socket (injected ones). */
+function responseGone(reply: FastifyReply): AbortSignal {
   const controller = new AbortController();
   const onClose = (): void => {
-    if (!reply.raw.writableFinished) controller.abort(new Error('The client closed the connection'));
+    if (!reply.raw.writableFinished) controller.abort(new Error(CLIENT_CLOSED));
   };
   // The response's 'close', not the request's: the request closes as soon as its body is read.
   reply.raw.once('close', onClose);
@@ -139,7 +177,8 @@ export function sendError(reply: FastifyReply, status: number, error: string, me
   return reply.code(status).type('application/json').send({ error, message, correlationId: reply.request.id, ...extra });
 }
 
-function header(request: FastifyRequest, name: string): string | undefined {
-  const value = request.headers[name];
-  return Array.isArray(value) ? value[0] : value;
+/** Whether a request logger writes info lines (pino's `isLevelEnabled`; assumed so for a logger without it). */
+function infoEnabled(log: FastifyBaseLogger): boolean {
+  const enabled = (log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled;
+  return typeof enabled !== 'function' || enabled.call(log, 'info');
 }

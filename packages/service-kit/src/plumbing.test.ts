@@ -1,0 +1,87 @@
+import { request as httpRequest, Agent } from 'node:http';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import { clientGone } from './plumbing.js';
+
+let app: FastifyInstance | undefined;
+afterEach(async () => {
+  await app?.close();
+  app = undefined;
+});
+
+async function listen(build: (app: FastifyInstance) => void): Promise<number> {
+  app = Fastify();
+  build(app);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  return typeof address === 'object' && address !== null ? address.port : 0;
+}
+
+function get(port: number, path: string, agent: Agent): Promise<string> {
+  return new Promise((resolve, reject) => {
+    httpRequest({ host: '127.0.0.1', port, path, agent }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (d: string) => (body += d));
+      res.on('end', () => resolve(body));
+    }).on('error', reject).end();
+  });
+}
+
+describe('clientGone', () => {
+  it('aborts when the client closes the connection before the reply is sent', async () => {
+    let resolveAborted!: (reason: unknown) => void;
+    const aborted = new Promise<unknown>((r) => (resolveAborted = r));
+    let resolveEntered!: () => void;
+    const entered = new Promise<void>((r) => (resolveEntered = r));
+    const port = await listen((a) =>
+      a.get('/slow', async (_request, reply) => {
+        const signal = clientGone(reply);
+        signal.addEventListener('abort', () => resolveAborted(signal.reason), { once: true });
+        resolveEntered();
+        await aborted;
+        return 'late';
+      }),
+    );
+    const req = httpRequest({ host: '127.0.0.1', port, path: '/slow' });
+    req.on('error', () => {});
+    req.end();
+    await entered;
+    req.destroy();
+    const reason = await aborted;
+    expect(reason).toBeInstanceOf(Error);
+    expect((reason as Error).message).toBe('The client closed the connection');
+  });
+
+  it('stays unaborted across the replies sent on a keep-alive connection, and makes one signal per connection', async () => {
+    const signals: AbortSignal[] = [];
+    const port = await listen((a) =>
+      a.get('/ok', async (_request, reply) => {
+        signals.push(clientGone(reply));
+        return 'ok';
+      }),
+    );
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      expect(await get(port, '/ok', agent)).toBe('ok');
+      expect(await get(port, '/ok', agent)).toBe('ok');
+    } finally {
+      agent.destroy();
+    }
+    expect(signals).toHaveLength(2);
+    expect(signals[1]).toBe(signals[0]);
+    expect(signals[0]!.aborted).toBe(false);
+  });
+
+  it('gives each injected request (no real socket) a signal of its own', async () => {
+    const signals: AbortSignal[] = [];
+    app = Fastify();
+    app.get('/ok', async (_request, reply) => {
+      signals.push(clientGone(reply));
+      return 'ok';
+    });
+    expect((await app.inject({ method: 'GET', url: '/ok' })).body).toBe('ok');
+    expect((await app.inject({ method: 'GET', url: '/ok' })).body).toBe('ok');
+    expect(signals).toHaveLength(2);
+    expect(signals[1]).not.toBe(signals[0]);
+  });
+});
