@@ -1,8 +1,10 @@
 /**
- * The proof: a real Prometheus scrapes the real gateway every second, loads the rule files and
- * evaluates them every second, while the test drives load, a provider outage and a budget burn.
- * Then every query of every panel of every checked-in dashboard must return data, and the outage
- * and burn alerts must fire.
+ * The proof: a real Prometheus scrapes the real gateway and the real orders service every second,
+ * loads the rule files and evaluates them every second, while the test drives load, a provider
+ * outage, a budget burn, a latency spike on the premium provider, an overload burst and orders with
+ * a declined card. Then every query of every panel of every checked-in dashboard must return data,
+ * and the outage and burn alerts must fire. A small companion target (test-support/companion.ts)
+ * feeds only the panels no real app produces in a short run: failing shared stores.
  *
  * The rules Prometheus loads are generated from the shipped config with two test overrides, so the
  * test runs in about two minutes: every `for:` is 0s, and the cost-burn window is 30s instead of 1h
@@ -25,6 +27,7 @@ import { expandVariables, queriesOfJson, type PanelQuery } from './test-support/
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const gatewayMain = join(root, 'apps/gateway/dist/main.js');
+const ordersMain = join(root, 'apps/orders/dist/main.js');
 const hasPrometheus = spawnSync('prometheus', ['--version']).error === undefined;
 if (!hasPrometheus) {
   if (process.env.CI === 'true') throw new Error("prometheus is not on PATH, and CI=true: install Debian's prometheus package (.ci/run does when it is missing).");
@@ -34,6 +37,10 @@ if (!hasPrometheus) {
 const KEY = 'weft-demo-key-0001';
 const BATCH_KEY = 'weft-demo-key-0002';
 const TIGHT_KEY = 'weft-demo-key-tight';
+/** The orders demo declines this card: its saga refunds nothing and releases the stock reservation. */
+const DECLINED_CARD = '4000000000000002';
+/** The scrape jobs of the real apps; a query that needs the companion returns nothing for these. */
+const REAL_JOBS = 'weft-gateway|weft-orders';
 
 /** The shipped config with the test's two overrides. */
 const testConfig: MonitoringConfig = {
@@ -86,12 +93,14 @@ async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<
   }
 }
 
-describe.skipIf(!hasPrometheus)('end to end: a real Prometheus scraping the real gateway', () => {
+describe.skipIf(!hasPrometheus)('end to end: a real Prometheus scraping the real gateway and orders service', () => {
   let dir: string;
   let gateway: Child | undefined;
+  let orders: Child | undefined;
   let prometheus: Child | undefined;
   let companion: Companion | undefined;
   let gatewayUrl = '';
+  let ordersUrl = '';
   let simUrl = '';
   let promUrl = '';
   let startedAt = 0;
@@ -110,6 +119,23 @@ describe.skipIf(!hasPrometheus)('end to end: a real Prometheus scraping the real
         statuses.set(error.message, (statuses.get(error.message) ?? 0) + 1);
       });
 
+  const orderStatuses = new Map<number | string, number>();
+  const placeOrder = (card: string) =>
+    fetch(`${ordersUrl}/v1/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sku: 'tea', quantity: 1, card, postcode: '10115' }) })
+      .then(async (r) => {
+        await r.arrayBuffer();
+        orderStatuses.set(r.status, (orderStatuses.get(r.status) ?? 0) + 1);
+      })
+      .catch((error: Error) => {
+        orderStatuses.set(error.message, (orderStatuses.get(error.message) ?? 0) + 1);
+      });
+
+  /** Changes one simulated provider's behaviour through the admin endpoint. */
+  const configureProvider = async (name: string, behaviour: Record<string, unknown>) => {
+    const r = await fetch(`${simUrl}/admin/providers/${name}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(behaviour) });
+    expect(r.ok, `PUT /admin/providers/${name}`).toBe(true);
+  };
+
   const prom = async (path: string, params: Record<string, string>): Promise<any> => {
     const response = await fetch(`${promUrl}${path}?${new URLSearchParams(params)}`);
     const body = (await response.json()) as { status: string; data: unknown; error?: string };
@@ -117,7 +143,7 @@ describe.skipIf(!hasPrometheus)('end to end: a real Prometheus scraping the real
     return body.data;
   };
 
-  /** Load for `ms`: standard and premium answers from one key, cache hits and rate-limit bursts from another, companion rounds. */
+  /** Load for `ms`: standard and premium answers from one key, cache hits and rate-limit bursts from another, an order (every third one declined), companion rounds. */
   async function drive(ms: number): Promise<void> {
     const until = Date.now() + ms;
     while (Date.now() < until) {
@@ -128,6 +154,7 @@ describe.skipIf(!hasPrometheus)('end to end: a real Prometheus scraping the real
       for (let i = 0; i < 3; i++) batch.push(answer(KEY, `premium question ${n}-${i}`, 'premium'));
       batch.push(answer(KEY, `a common question ${n % 3}`, 'standard'));
       if (n % 5 === 0) for (let i = 0; i < 70; i++) batch.push(answer(BATCH_KEY, `a common question ${i % 3}`, 'standard'));
+      batch.push(placeOrder(n % 3 === 0 ? DECLINED_CARD : '4242424242424242'));
       if (companion !== undefined) batch.push(companion.round());
       await Promise.all(batch);
       await sleep(Math.max(0, 250 - (Date.now() - tick)));
@@ -146,7 +173,11 @@ describe.skipIf(!hasPrometheus)('end to end: a real Prometheus scraping the real
     dir = mkdtempSync(join(tmpdir(), 'weft-observe-'));
     startedAt = Date.now();
 
-    gateway = start(process.execPath, [gatewayMain], { PORT: '0', SIM_PORT: '0', LOG_LEVEL: 'warn', RATE_LIMIT_RPS: '60', RATE_LIMIT_BURST: '60', DAILY_BUDGET_USD: '5' });
+    expect(existsSync(ordersMain), `${ordersMain} is missing: build first`).toBe(true);
+    // Providers answer in 20-80 ms; each has 12 slots and 4 queue places, so the overload burst overflows them.
+    const providerEnv = { SIM_LATENCY_MS: '20', SIM_JITTER_MS: '60', PROVIDER_MAX_CONCURRENT: '12', PROVIDER_MAX_QUEUE: '4', PROVIDER_TIMEOUT_MS: '1000' };
+    gateway = start(process.execPath, [gatewayMain], { PORT: '0', SIM_PORT: '0', LOG_LEVEL: 'warn', RATE_LIMIT_RPS: '60', RATE_LIMIT_BURST: '60', DAILY_BUDGET_USD: '5', ...providerEnv });
+    orders = start(process.execPath, [ordersMain], { PORT: '0', LOG_LEVEL: 'warn' });
     const listening = await waitFor('the gateway to listen', 20_000, async () => {
       if (gateway!.process.exitCode !== null) throw new Error(`gateway exited: ${gateway!.output()}`);
       const m = /listening on (http:\/\/[\d.]+:\d+)[\s\S]*?at (http:\/\/[\d.]+:\d+) \(admin/.exec(gateway!.output());
@@ -154,6 +185,12 @@ describe.skipIf(!hasPrometheus)('end to end: a real Prometheus scraping the real
     });
     gatewayUrl = listening[1]!;
     simUrl = listening[2]!;
+    ordersUrl = (
+      await waitFor('the orders service to listen', 20_000, async () => {
+        if (orders!.process.exitCode !== null) throw new Error(`orders exited: ${orders!.output()}`);
+        return /Weft orders listening on (http:\/\/[\d.]+:\d+)/.exec(orders!.output())?.[1];
+      })
+    );
     companion = await startCompanion();
 
     // Rules: generated from the shipped config with the test overrides, beside their tests.
@@ -171,6 +208,7 @@ describe.skipIf(!hasPrometheus)('end to end: a real Prometheus scraping the real
         `rule_files: [${JSON.stringify(join(dir, PATHS.recordingRules))}, ${JSON.stringify(join(dir, PATHS.alertRules))}]`,
         'scrape_configs:',
         `  - { job_name: weft-gateway, static_configs: [{ targets: [${JSON.stringify(target(gatewayUrl))}] }] }`,
+        `  - { job_name: weft-orders, static_configs: [{ targets: [${JSON.stringify(target(ordersUrl))}] }] }`,
         `  - { job_name: weft-e2e-companion, static_configs: [{ targets: [${JSON.stringify(companion.target)}] }] }`,
         '',
       ].join('\n'),
@@ -183,7 +221,7 @@ describe.skipIf(!hasPrometheus)('end to end: a real Prometheus scraping the real
   }, 60_000);
 
   afterAll(async () => {
-    await Promise.allSettled([stop(prometheus), stop(gateway), companion?.close()]);
+    await Promise.allSettled([stop(prometheus), stop(gateway), stop(orders), companion?.close()]);
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   }, 30_000);
 
@@ -222,17 +260,60 @@ describe.skipIf(!hasPrometheus)('end to end: a real Prometheus scraping the real
     expect(rules.groups.flatMap((g) => g.rules).filter((r) => 'health' in r).length).toBe(5 + alertSpecs(testConfig).length);
   }, 150_000);
 
+  it('hedges premium calls through a latency spike, and sheds an overload burst with 503s', async () => {
+    // A latency spike on gamma, the premium provider (it also serves standard while beta is down):
+    // some attempts outlast PROVIDER_TIMEOUT_MS, and premium calls start hedges, some of which win.
+    await configureProvider('gamma', { latencyMs: 200, jitterMs: 1500 });
+    const premium: Promise<unknown>[] = [];
+    // Hedge wins are random: keep the premium stream going (5 s at least, 25 s at most) until the
+    // gateway's own /metrics shows a won hedge and a timeout, so the panels have something to show.
+    const wonAndTimedOut = async (): Promise<boolean> => {
+      const text = await (await fetch(`${gatewayUrl}/metrics`)).text();
+      const positive = (name: string) => text.split('\n').some((l) => l.startsWith(name) && Number(l.split(' ').at(-1)) > 0);
+      return positive('weft_hedges_won_total') && positive('weft_timeouts_total');
+    };
+    const started = Date.now();
+    while (Date.now() - started < 25_000) {
+      const until = Date.now() + 5_000;
+      const stream = (async () => {
+        while (Date.now() < until) {
+          premium.push(answer(KEY, `premium question during the spike ${n}-${premium.length}`, 'premium'));
+          await sleep(150);
+        }
+      })();
+      await Promise.all([stream, drive(5_000)]);
+      if (await wonAndTimedOut()) break;
+    }
+    await Promise.all(premium);
+    // An overload burst of distinct economy questions while alpha and gamma answer in 500 ms: more
+    // than their slots and queue places (beta is down), so the rest is refused at once with 503.
+    for (const name of ['alpha', 'gamma']) await configureProvider(name, { latencyMs: 500, jitterMs: 0 });
+    await sleep(1_100); // the batch key's rate-limit bucket refills
+    const before = statuses.get(503) ?? 0;
+    await Promise.all(Array.from({ length: 60 }, (_, i) => answer(BATCH_KEY, `an urgent batch question ${i}`, 'economy')));
+    const shed = (statuses.get(503) ?? 0) - before;
+    for (const name of ['alpha', 'gamma']) await configureProvider(name, { latencyMs: 20, jitterMs: 60 });
+    await drive(3_000);
+    console.log(`[observe] gateway answers by status: ${JSON.stringify(Object.fromEntries(statuses))}; shed by the burst: ${shed}; orders by status: ${JSON.stringify(Object.fromEntries(orderStatuses))}`);
+    expect(shed, 'the burst got 503 providers_unavailable').toBeGreaterThan(0);
+    expect(orderStatuses.get(201)).toBeGreaterThan(0);
+    expect(orderStatuses.get(402), 'declined cards compensate').toBeGreaterThan(0);
+  }, 90_000);
+
   it('every query of every panel on every dashboard returns at least one series', async () => {
     const dashboards = dashboardSpecs(CONFIG).map(({ file }) => JSON.parse(readFileSync(join(root, PATHS.dashboards, file), 'utf8')));
     const queries: PanelQuery[] = dashboards.flatMap(queriesOfJson);
     const range = { start: String(startedAt / 1000), end: String(Date.now() / 1000), step: '2' };
     const empty: string[] = [];
     const gatewayEmpty: string[] = [];
+    const realEmpty: string[] = [];
     for (const q of queries) {
       const all = (await prom('/api/v1/query_range', { query: expandVariables(q.expr, '15s'), ...range })) as { result: unknown[] };
       if (all.result.length === 0) empty.push(`${q.dashboard} / ${q.panel} / ${q.legend}: ${q.expr}`);
       const alone = (await prom('/api/v1/query_range', { query: expandVariables(q.expr.replace(/\$job\b/g, 'weft-gateway'), '15s'), ...range })) as { result: unknown[] };
       if (alone.result.length === 0) gatewayEmpty.push(`${q.dashboard} / ${q.panel} / ${q.legend}`);
+      const real = (await prom('/api/v1/query_range', { query: expandVariables(q.expr.replace(/\$job\b/g, REAL_JOBS), '15s'), ...range })) as { result: unknown[] };
+      if (real.result.length === 0) realEmpty.push(`${q.dashboard} / ${q.panel} / ${q.legend}`);
     }
     // The template variables list values too.
     for (const d of dashboards) {
@@ -243,9 +324,12 @@ describe.skipIf(!hasPrometheus)('end to end: a real Prometheus scraping the real
       }
     }
     console.log(
-      `[observe] panel queries: ${queries.length}; returned data: ${queries.length - empty.length}; from the gateway alone: ${queries.length - gatewayEmpty.length}` +
-        (gatewayEmpty.length > 0 ? `\n[observe] only the companion feeds: ${gatewayEmpty.join('; ')}` : ''),
+      `[observe] panel queries: ${queries.length}; returned data: ${queries.length - empty.length}; from the gateway alone: ${queries.length - gatewayEmpty.length}; from the real apps (gateway + orders): ${queries.length - realEmpty.length}` +
+        (gatewayEmpty.length > 0 ? `\n[observe] the gateway alone misses: ${gatewayEmpty.join('; ')}` : '') +
+        (realEmpty.length > 0 ? `\n[observe] only the companion feeds: ${realEmpty.join('; ')}` : ''),
     );
     expect(empty).toEqual([]);
+    // The real apps feed every panel but the store-error one (that needs a failing Redis).
+    expect(realEmpty.filter((q) => !q.startsWith('Weft: Cache & Cost / Store errors /'))).toEqual([]);
   }, 120_000);
 });

@@ -12,6 +12,30 @@ describe('loadConfig', () => {
     expect(config.providers).toEqual([{ name: 'openai', baseUrl: 'https://api.openai.com/v1', apiKey: 'sk-test', model: 'gpt-4o-mini', quality: 0.8, priceInput: undefined, priceOutput: undefined }]);
   });
 
+  it('reads the provider bulkhead and premium hedging settings, with per-provider limits', () => {
+    expect(loadConfig({})).toMatchObject({ providerMaxConcurrent: 32, providerMaxQueue: 32, hedgeQuantile: 0.95, hedgeDelayMs: 2_000 });
+    const config = loadConfig({
+      PROVIDER_MAX_CONCURRENT: '8',
+      PROVIDER_MAX_QUEUE: '0',
+      HEDGE_QUANTILE: '0',
+      HEDGE_DELAY_MS: '500',
+      GATEWAY_PROVIDERS: 'openai,local',
+      OPENAI_BASE_URL: 'https://api.openai.com/v1',
+      OPENAI_MODEL: 'gpt-4o-mini',
+      OPENAI_MAX_CONCURRENT: '50',
+      OPENAI_MAX_QUEUE: '100',
+      LOCAL_BASE_URL: 'http://127.0.0.1:8000/v1',
+      LOCAL_MODEL: 'gpt-4o-mini',
+    });
+    expect(config).toMatchObject({ providerMaxConcurrent: 8, providerMaxQueue: 0, hedgeQuantile: 0, hedgeDelayMs: 500 });
+    expect(config.providers[0]).toMatchObject({ name: 'openai', maxConcurrent: 50, maxQueue: 100 });
+    expect(config.providers[1]).not.toHaveProperty('maxConcurrent');
+    expect(() => loadConfig({ PROVIDER_MAX_CONCURRENT: '0' })).toThrow(/Expected `PROVIDER_MAX_CONCURRENT` to be an integer >= 1, got "0"/);
+    expect(() => loadConfig({ PROVIDER_MAX_QUEUE: '-1' })).toThrow(/`PROVIDER_MAX_QUEUE`/);
+    expect(() => loadConfig({ HEDGE_QUANTILE: '1.5' })).toThrow(/Expected `HEDGE_QUANTILE` to be a number from 0 \(off\) to 1, got "1.5"/);
+    expect(() => loadConfig({ GATEWAY_PROVIDERS: 'openai', OPENAI_BASE_URL: 'https://x', OPENAI_MODEL: 'm', OPENAI_MAX_CONCURRENT: 'many' })).toThrow(/`OPENAI_MAX_CONCURRENT`/);
+  });
+
   it('throws a ConfigError naming the variable for a bad or missing value', () => {
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/Expected `PORT` to be an integer <= 65535, got "70000"/);
     expect(() => loadConfig({ REDIS_URL: 'localhost:6379' })).toThrow(/`REDIS_URL`/);

@@ -25,6 +25,10 @@ export interface ProviderConfig {
   readonly priceInput: number | undefined;
   /** USD per 1M output tokens; given together with `priceInput`. */
   readonly priceOutput: number | undefined;
+  /** Most calls in flight to this provider (`<NAME>_MAX_CONCURRENT`). @default the gateway's `providerMaxConcurrent` */
+  readonly maxConcurrent?: number | undefined;
+  /** Most calls waiting for one of this provider's slots (`<NAME>_MAX_QUEUE`). @default the gateway's `providerMaxQueue` */
+  readonly maxQueue?: number | undefined;
 }
 
 /** The gateway's validated configuration: the shared service settings plus its own. */
@@ -55,6 +59,20 @@ export interface GatewayConfig extends ServiceConfig {
   readonly requestTimeoutMs: number;
   /** Most output tokens asked of a provider. */
   readonly maxTokens: number;
+  /**
+   * Per-provider bulkhead: calls in flight to one provider at once, and calls waiting for a slot.
+   * A call that finds both full skips to the next provider; when every provider is full the answer
+   * is 503 `providers_unavailable`.
+   */
+  readonly providerMaxConcurrent: number;
+  readonly providerMaxQueue: number;
+  /**
+   * Premium-tier provider calls start a second (hedged) attempt once the first has taken this
+   * quantile of recent successful latencies; 0 turns hedging off.
+   */
+  readonly hedgeQuantile: number;
+  /** The hedge delay until enough latencies are known for the quantile (the first 20 calls). */
+  readonly hedgeDelayMs: number;
 }
 
 const positive = z.coerce.number({ error: 'a number' }).positive({ error: 'a number > 0' }).refine(Number.isFinite, { error: 'a finite number' });
@@ -77,6 +95,10 @@ const ENV = {
   BREAKER_OPEN_MS: envInt(1, 3_600_000).default(10_000),
   REQUEST_TIMEOUT_MS: envInt(1, 600_000).default(30_000),
   MAX_TOKENS: envInt(1, 100_000).default(256),
+  PROVIDER_MAX_CONCURRENT: envInt(1, 10_000).default(32),
+  PROVIDER_MAX_QUEUE: envInt(0, 100_000).default(32),
+  HEDGE_QUANTILE: z.coerce.number({ error: 'a number' }).min(0, { error: 'a number from 0 (off) to 1' }).max(1, { error: 'a number from 0 (off) to 1' }).default(0.95),
+  HEDGE_DELAY_MS: envInt(0, 600_000).default(2_000),
 } as const;
 
 const PROVIDER_FIELDS = {
@@ -86,6 +108,8 @@ const PROVIDER_FIELDS = {
   QUALITY: z.coerce.number({ error: 'a number' }).min(0, { error: 'a number from 0 to 1' }).max(1, { error: 'a number from 0 to 1' }).default(0.7),
   PRICE_INPUT: z.coerce.number({ error: 'a number' }).min(0, { error: 'a number >= 0' }).optional(),
   PRICE_OUTPUT: z.coerce.number({ error: 'a number' }).min(0, { error: 'a number >= 0' }).optional(),
+  MAX_CONCURRENT: envInt(1, 10_000).optional(),
+  MAX_QUEUE: envInt(0, 100_000).optional(),
 } as const;
 
 /**
@@ -112,7 +136,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
         const missing = priceInput === undefined ? `${prefix}PRICE_INPUT` : `${prefix}PRICE_OUTPUT`;
         throw new ConfigError(missing, `Expected \`${missing}\` to be set together with \`${priceInput === undefined ? `${prefix}PRICE_OUTPUT` : `${prefix}PRICE_INPUT`}\``);
       }
-      providers.push({ name, baseUrl: p('BASE_URL').replace(/\/+$/, ''), apiKey: p('API_KEY'), model: p('MODEL'), quality: p('QUALITY'), priceInput, priceOutput });
+      const limits = { maxConcurrent: p('MAX_CONCURRENT'), maxQueue: p('MAX_QUEUE') };
+      providers.push({ name, baseUrl: p('BASE_URL').replace(/\/+$/, ''), apiKey: p('API_KEY'), model: p('MODEL'), quality: p('QUALITY'), priceInput, priceOutput, ...definedOnly(limits) });
     }
   }
   const rateLimitRps = v('RATE_LIMIT_RPS');
@@ -134,5 +159,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     breakerOpenMs: v('BREAKER_OPEN_MS'),
     requestTimeoutMs: v('REQUEST_TIMEOUT_MS'),
     maxTokens: v('MAX_TOKENS'),
+    providerMaxConcurrent: v('PROVIDER_MAX_CONCURRENT'),
+    providerMaxQueue: v('PROVIDER_MAX_QUEUE'),
+    hedgeQuantile: v('HEDGE_QUANTILE'),
+    hedgeDelayMs: v('HEDGE_DELAY_MS'),
   }) satisfies GatewayConfig;
+}
+
+/** The entries whose value is set, so an unset per-provider limit leaves no `undefined` key behind. */
+function definedOnly<T extends Record<string, unknown>>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>;
 }

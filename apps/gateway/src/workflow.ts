@@ -1,5 +1,6 @@
 import {
   budget,
+  Bulkhead,
   byCost,
   CircuitBreaker,
   createPriceTable,
@@ -11,6 +12,7 @@ import {
   route,
   sequence,
   step,
+  type HedgeOptions,
   type ModelPrice,
   type Primitive,
   type PriceTable,
@@ -33,6 +35,9 @@ export const answerBodySchema = z.strictObject({
 /** The least provider quality each tier accepts; the router picks the cheapest provider that meets it. */
 export const TIER_MIN_QUALITY: Readonly<Record<Tier, number>> = { economy: 0, standard: 0.7, premium: 0.85 };
 
+/** The tier whose provider calls are hedged: the one that pays for the dearest model, and for its tail latency. */
+export const HEDGED_TIER: Tier = 'premium';
+
 /** The run attribute carrying the caller's key ID (a hash prefix, never the key). */
 export const KEY_ID_ATTRIBUTE = 'gateway.key_id';
 
@@ -45,6 +50,8 @@ export interface AnswerWorkflow {
   readonly answer: Primitive<unknown, ProviderAnswer>;
   /** The providers' circuit breakers, by provider name. */
   readonly breakers: ReadonlyMap<string, CircuitBreaker>;
+  /** The providers' bulkheads (calls in flight and queued), by provider name. */
+  readonly bulkheads: ReadonlyMap<string, Bulkhead>;
   /** Stops sharing breaker state through Redis. */
   stop(): void;
 }
@@ -67,7 +74,22 @@ export interface AnswerWorkflowDeps {
  * 4. the per-key daily budget (`daily:<key id>` in the budget store), around
  * 5. cost-aware routing: the cheapest provider whose quality meets the tier, falling back down
  *    the rest of the providers, best quality first; each provider call has a per-attempt timeout,
- *    a circuit breaker and retries for transient failures, and records its cost.
+ *    a circuit breaker, a bulkhead and retries for transient failures, and records its cost.
+ *
+ * The bulkhead (`provider.<name>`, `PROVIDER_MAX_CONCURRENT` slots and `PROVIDER_MAX_QUEUE` places
+ * per provider) keeps one slow provider from holding every socket and request of the gateway. It
+ * sits outside the breaker, so a full pool never counts as the provider failing, and inside the
+ * retry, so a slot is held only while a request is on the wire, not through backoff. A call that
+ * finds the pool full is not retried: it falls back to the next provider at once, and when every
+ * provider is full the request fails with a `FallbackError` (HTTP 503 `providers_unavailable`,
+ * with the correlation ID).
+ *
+ * Calls of the {@link HEDGED_TIER} are hedged: once the first attempt has taken the
+ * `HEDGE_QUANTILE` of that provider's recent premium latencies, a second attempt to the same
+ * provider starts (it takes a bulkhead slot like any call), and the first answer wins. A failed
+ * hedge waits for the first attempt; a failed first attempt (its retries spent) goes straight to
+ * the fallback chain, since the hedge asks the same, failing, provider. Other tiers are never
+ * hedged: a hedge can double the spend of a slow call.
  *
  * @example
  * ```ts
@@ -81,32 +103,44 @@ export function buildAnswerWorkflow(deps: AnswerWorkflowDeps): AnswerWorkflow {
   if (keys.length === 0) throw new TypeError('Expected `keys` to hold at least one API key');
   const prices = priceTable(providers);
   const breakers = new Map<string, CircuitBreaker>();
+  const bulkheads = new Map<string, Bulkhead>();
   const shared: SharedCircuitBreaker[] = [];
 
   const resilient = (p: ProviderConfig): Primitive<ProviderRequest, ProviderAnswer> => {
     const breaker = new CircuitBreaker({ name: `provider.${p.name}`, threshold: config.breakerThreshold, openMs: config.breakerOpenMs });
     breakers.set(p.name, breaker);
     if (stores.redis !== undefined) shared.push(shareCircuitBreaker(breaker, stores.redis));
+    const pool = new Bulkhead({ name: `provider.${p.name}`, maxConcurrent: p.maxConcurrent ?? config.providerMaxConcurrent, maxQueue: p.maxQueue ?? config.providerMaxQueue });
+    bulkheads.set(p.name, pool);
     return openAiCompatible(p, { fetch: deps.fetch, maxTokens: config.maxTokens, prices })
       .timeout(config.providerTimeoutMs)
       .circuitBreaker(breaker)
+      .bulkhead(pool)
       .retry({ retries: config.providerRetries, minDelay: 100, maxDelay: 2_000, retryOn: isTransient });
   };
   const calls = new Map(providers.map((p) => [p.name, resilient(p)]));
   const byQuality = [...providers].sort((a, b) => b.quality - a.quality);
 
   // One chain per primary: the primary, then every other provider, best quality first.
-  const chains: Record<string, Primitive<ProviderRequest, ProviderAnswer>> = {};
-  for (const p of providers) {
-    const primary = calls.get(p.name)!;
-    const rest = byQuality.filter((q) => q.name !== p.name).map((q) => calls.get(q.name)!);
-    chains[p.name] = rest.length === 0 ? primary : primary.fallback(rest[0]!, ...rest.slice(1), { when: (error) => !isAbortedError(error) });
-  }
+  const chainsOf = (table: ReadonlyMap<string, Primitive<ProviderRequest, ProviderAnswer>>): Record<string, Primitive<ProviderRequest, ProviderAnswer>> => {
+    const chains: Record<string, Primitive<ProviderRequest, ProviderAnswer>> = {};
+    for (const p of providers) {
+      const primary = table.get(p.name)!;
+      const rest = byQuality.filter((q) => q.name !== p.name).map((q) => table.get(q.name)!);
+      chains[p.name] = rest.length === 0 ? primary : primary.fallback(rest[0]!, ...rest.slice(1), { when: (error) => !isAbortedError(error) });
+    }
+    return chains;
+  };
   const meta = Object.fromEntries(providers.map((p) => [p.name, { cost: prices.cost(p.model, 1_000, 1_000), quality: p.quality }]));
-  const routed = route(byCost(meta, { requirement: (req: ProviderRequest) => ({ minQuality: TIER_MIN_QUALITY[req.tier] }) }), chains, {
-    name: 'providers',
-    default: byQuality[0]!.name,
-  });
+  const cheapestGoodEnough = byCost(meta, { requirement: (req: ProviderRequest) => ({ minQuality: TIER_MIN_QUALITY[req.tier] }) });
+  const routeOver = (table: ReadonlyMap<string, Primitive<ProviderRequest, ProviderAnswer>>) =>
+    route(cheapestGoodEnough, chainsOf(table), { name: 'providers', default: byQuality[0]!.name });
+  const unhedged = routeOver(calls);
+  const hedging = hedgeOptions(config);
+  const routed =
+    hedging === undefined
+      ? unhedged
+      : route((req: ProviderRequest) => (req.tier === HEDGED_TIER ? 'hedged' : 'unhedged'), { hedged: routeOver(new Map([...calls].map(([name, call]) => [name, call.hedge(hedging)]))), unhedged }, { name: 'hedging' });
 
   // The most a question's prompt can cost at the dearest provider: reserved before the call, reconciled after.
   const dearest = Math.max(...providers.map((p) => prices.price(p.model)!.input));
@@ -133,6 +167,7 @@ export function buildAnswerWorkflow(deps: AnswerWorkflowDeps): AnswerWorkflow {
   return {
     answer: answer as Primitive<unknown, ProviderAnswer>,
     breakers,
+    bulkheads,
     stop: () => {
       for (const s of shared) s.stop();
     },
@@ -145,6 +180,16 @@ export function isTransient(error: Error): boolean {
   if (isProviderError(error)) return error.transient;
   // Timeouts of the attempt, and network failures (fetch's TypeError), are transient.
   return isTimeoutError(error) || error.name === 'TypeError';
+}
+
+/**
+ * How premium provider calls are hedged, or undefined when `HEDGE_QUANTILE` is 0: one extra attempt
+ * after the quantile of the provider's recent latencies. Only a failed hedge (attempt 2) is waited
+ * out; a failed first attempt ends the call, so the fallback chain moves on to the next provider.
+ */
+function hedgeOptions(config: GatewayConfig): HedgeOptions | undefined {
+  if (config.hedgeQuantile === 0) return undefined;
+  return { delay: { quantile: config.hedgeQuantile, fallbackMs: config.hedgeDelayMs }, maxAttempts: 2, hedgeOnError: (_error, attempt) => attempt > 1 };
 }
 
 /** Built-in prices plus the providers' own, so every provider's model is priced. */
