@@ -12,7 +12,7 @@ import { emit, listening } from './internal/emit.js';
 import { isThenable } from './internal/is-thenable.js';
 import { raceAbort } from './internal/race.js';
 import { Scope } from './internal/scope.js';
-import { endSpan, failSpan, tracer } from './internal/tracing.js';
+import { endSpan, failSpan, tracer, tracingRegistered } from './internal/tracing.js';
 import { fail, optionalNumber, primitiveName } from './internal/validate-options.js';
 import { retry, type RetryArg } from './retry/retry.js';
 import { timeout, type TimeoutOptions } from './timeout/timeout.js';
@@ -190,8 +190,8 @@ export class Primitive<in I, out O> {
 
     const scope = new Scope();
     const active = otelContext.active();
-    const span = tracer.startSpan(workflow, undefined, active);
-    const recording = span.isRecording();
+    const span = tracingRegistered() ? tracer.startSpan(workflow, undefined, active) : undefined;
+    const recording = span !== undefined && span.isRecording();
     if (recording) {
       try {
         span.setAttributes({

@@ -1,8 +1,21 @@
-import { SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { ProxyTracerProvider, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
 import type { Ctx } from './ctx.js';
 
 /** @internal The library tracer; a ProxyTracer, so an SDK registered later is picked up. */
 export const tracer = trace.getTracer('@weft/core', '0.1.0');
+
+/** The API's no-op provider, which a global proxy with no SDK behind it delegates to. */
+const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();
+
+/**
+ * Whether any tracer provider is registered. With none, every span would be a non-recording no-op,
+ * so a run skips creating its root span at all (the hot path of an untraced service). Checked per
+ * run, so an SDK registered later is picked up.
+ */
+export function tracingRegistered(): boolean {
+  const provider = trace.getTracerProvider() as { getDelegate?: () => unknown };
+  return typeof provider.getDelegate !== 'function' || provider.getDelegate() !== NOOP_PROVIDER;
+}
 
 /**
  * Starts a child span of the context's span when the trace is recording, and returns a derived
