@@ -32,6 +32,11 @@ for (const c of selected) {
 }
 
 const bare = results.find((r) => r.name === 'bare call');
+/** "3.10x faster than X" or "1.80x slower than X", so a ratio never reads as "0.3x faster". */
+function vsPeer(peer, r) {
+  const ratio = peer.medianNs / r.medianNs;
+  return ratio >= 1 ? `${ratio.toFixed(2)}x faster than "${peer.name}"` : `${(1 / ratio).toFixed(2)}x slower than "${peer.name}"`;
+}
 const byName = new Map(results.map((r) => [r.name, r]));
 const rows = results.map((r) => {
   const peer = r.peer ? byName.get(r.peer) : undefined;
@@ -40,7 +45,7 @@ const rows = results.map((r) => {
     'ns/op (median)': r.medianNs.toFixed(1),
     'x bare': bare ? (r.medianNs / bare.medianNs).toFixed(2) : '-',
     'overhead ns': bare ? (r.medianNs - bare.medianNs).toFixed(1) : '-',
-    'vs peer': peer ? `${(peer.medianNs / r.medianNs).toFixed(2)}x faster than "${peer.name}"` : '',
+    'vs peer': peer ? vsPeer(peer, r) : '',
     runs: r.runsNs.map((n) => n.toFixed(0)).join(' '),
   };
 });
