@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { buildApp } from '@weft/gateway/dist/app.js';
 import { loadConfig } from '@weft/gateway/dist/config.js';
 import { exposedGc, settledHeapUsed } from './heap.js';
-import { DedicatedRedis, freePort, hasRedisServer } from './redis-server.js';
+import { RedisServer, freePort, hasRedisServer } from '@weft/test-support';
 
 const { values } = parseArgs({ options: { 'phase-seconds': { type: 'string', default: '10' }, workers: { type: 'string', default: '12' } } });
 const PHASE_MS = Number(values['phase-seconds']) * 1000;
@@ -39,7 +39,7 @@ const BREAKER_OPEN_MS = 1_000;
 /** An answer slower than the deadline plus this counts as having hung past it. */
 const DEADLINE_SLACK_MS = 750;
 
-const redis = new DedicatedRedis(await freePort());
+const redis = new RedisServer(await freePort());
 await redis.start();
 const config = loadConfig({
   PORT: '0',

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { hasRedisServer } from './redis-server.js';
+import { hasRedisServer } from '@weft/test-support';
 import { ensureBuilt } from './test-support/built.js';
 
 interface PhaseStats {

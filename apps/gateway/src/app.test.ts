@@ -193,7 +193,7 @@ describe.skipIf(redisGate.skip)('gateway readiness with Redis', () => {
   let url: string;
   beforeAll(async () => {
     if (redisGate.failure !== undefined) throw new Error(redisGate.failure);
-    redis = await RedisServer.start();
+    redis = await RedisServer.launch();
     ({ app, url } = await boot({ REDIS_URL: redis.url, REDIS_PREFIX: `gw-test-${process.pid}` }));
   });
   afterAll(async () => {

@@ -81,7 +81,7 @@ describe.skipIf(redisGate.skip)('orders with the saga log in Redis', () => {
   let url: string;
   beforeAll(async () => {
     if (redisGate.failure !== undefined) throw new Error(redisGate.failure);
-    redis = await RedisServer.start();
+    redis = await RedisServer.launch();
     const prefix = `orders-test-${process.pid}`;
     // A crash after the reservation: the saga started and reserved stock, then nothing.
     const client = createWeftRedis({ url: redis.url, prefix });

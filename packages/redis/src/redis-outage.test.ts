@@ -5,19 +5,20 @@ import { redisCache } from './cache/redis-cache.js';
 import { shareCircuitBreaker } from './circuit-breaker/share-circuit-breaker.js';
 import { RedisRateLimitStore } from './rate-limit/redis-rate-limit-store.js';
 import { RedisSagaLog } from './saga/redis-saga-log.js';
-import { describeWith, freePort, OwnRedisServer, redisServerAvailable } from './test-support/redis.js';
+import { freePort, RedisServer } from '@weft/test-support';
+import { describeWith, redisServerAvailable } from './test-support/redis.js';
 import { createWeftRedis, type WeftRedis } from './weft-redis.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describeWith('redis-server', 'when Redis dies under load and comes back', redisServerAvailable(), () => {
-  let server: OwnRedisServer;
+  let server: RedisServer;
   let redis: WeftRedis;
   const unhandled: unknown[] = [];
   const onUnhandled = (reason: unknown) => unhandled.push(reason);
 
   beforeAll(async () => {
-    server = new OwnRedisServer(await freePort());
+    server = new RedisServer(await freePort());
     await server.start();
     redis = createWeftRedis({ url: server.url, prefix: 'outage', commandTimeoutMs: 100, reconnectMaxDelayMs: 200 });
     await redis.ready();

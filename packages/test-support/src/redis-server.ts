@@ -20,6 +20,11 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Whether `redis-server` is on the PATH. */
+export function hasRedisServer(): boolean {
+  return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
 /**
  * Whether tests needing `redis-server` run: true when it is on the PATH. When it is missing, the
  * suite fails under CI=true and is skipped (with the reason printed) elsewhere.
@@ -33,7 +38,7 @@ export function freePort(): Promise<number> {
  * ```
  */
 export function redisServerGate(): { readonly skip: boolean; readonly failure: string | undefined } {
-  if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0) return { skip: false, failure: undefined };
+  if (hasRedisServer()) return { skip: false, failure: undefined };
   const reason = 'readiness tests need the redis-server binary on the PATH (apt-get install redis-server)';
   if (process.env.CI === 'true') return { skip: false, failure: `${reason}, and CI=true forbids skipping them` };
   console.warn(`[skipped] ${reason}`);
@@ -56,37 +61,45 @@ function answersPing(port: number): Promise<boolean> {
 }
 
 /**
- * A dedicated redis-server child process on a free port, for tests that kill it.
+ * A dedicated `redis-server --save '' --appendonly no` on one loopback port, for tests and
+ * scenarios that kill Redis and start it again on the same port.
  *
  * @example
  * ```ts
- * const server = await RedisServer.start();
+ * const server = await RedisServer.launch();   // a free port, started
  * const config = loadConfig({ REDIS_URL: server.url });
- * await server.kill();
+ * await server.kill();    // SIGKILL: clients see the connection drop
+ * await server.start();   // back on the same port, empty
  * ```
  */
 export class RedisServer {
   private child: ChildProcess | undefined;
-  private constructor(readonly port: number) {}
+  constructor(readonly port: number) {}
 
-  /** Starts one and waits until it answers PING. */
-  static async start(): Promise<RedisServer> {
+  /** Starts one on a free port and waits until it answers PING. */
+  static async launch(): Promise<RedisServer> {
     const server = new RedisServer(await freePort());
-    server.child = spawn('redis-server', ['--port', String(server.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    const started = Date.now();
-    while (!(await answersPing(server.port))) {
-      if (Date.now() - started > 10_000) {
-        await server.kill();
-        throw new Error(`redis-server on port ${server.port} did not start`);
-      }
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    await server.start();
     return server;
   }
 
   /** `redis://127.0.0.1:<port>`. */
   get url(): string {
     return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts (or restarts) the server and waits until it answers PING. Idempotent while running. */
+  async start(): Promise<void> {
+    if (this.child !== undefined) return;
+    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], { stdio: 'ignore' });
+    const started = Date.now();
+    while (!(await answersPing(this.port))) {
+      if (Date.now() - started > 10_000) {
+        await this.kill();
+        throw new Error(`redis-server on port ${this.port} did not start`);
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
   }
 
   /** Kills it (SIGKILL) and waits for the exit. Idempotent. */

@@ -1,7 +1,7 @@
 import { describe, it } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { createWeftRedis, type WeftRedis, type WeftRedisOptions } from '../weft-redis.js';
 
 /** The shared test server: REDIS_URL, else the local default. */
@@ -71,50 +71,6 @@ export async function cleanUp(redis: WeftRedis): Promise<void> {
     cursor = next;
     if (keys.length > 0) await redis.command(['DEL', ...keys], { timeoutMs: 5_000 });
   } while (cursor !== '0');
-}
-
-/** A free TCP port on the loopback interface. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-/** A throwaway redis-server, for tests that kill and restart Redis. */
-export class OwnRedisServer {
-  private child: ChildProcess | undefined;
-  constructor(readonly port: number) {}
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  /** Starts the server and waits until it answers PING. */
-  async start(): Promise<void> {
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], { stdio: 'ignore' });
-    const started = Date.now();
-    while (!(await redisReachable(this.url))) {
-      if (Date.now() - started > 10_000) throw new Error(`redis-server on port ${this.port} did not start`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-
-  /** Kills the server with SIGKILL and waits for it to exit. */
-  async kill(): Promise<void> {
-    const child = this.child;
-    this.child = undefined;
-    if (child === undefined || child.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGKILL');
-    });
-  }
 }
 
 /**
