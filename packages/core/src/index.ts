@@ -1,42 +1,47 @@
+/**
+ * `@weft/core`: the primitive contract, run context, composition, errors and every resilience
+ * primitive, each with its fluent method (`s.retry()`, `s.timeout()`, ...). Each primitive is
+ * also importable alone from its own subpath (`@weft/core/retry`, ...), which loads only that
+ * primitive. The rxjs event stream lives in `@weft/core/events`; `onEvent()` needs no rxjs.
+ *
+ * @packageDocumentation
+ */
 export { Primitive, definePrimitive } from './primitive.js';
 export type { RunOptions, RunResult } from './primitive.js';
-export { step } from './step/step.js';
-export type { StepFn, StepDefinition } from './step/step.js';
-export { sequence } from './composition/sequence.js';
-export { parallel } from './composition/parallel.js';
-export type { ParallelOptions } from './composition/parallel.js';
-export { branch } from './composition/branch.js';
-export type { BranchPredicate } from './composition/branch.js';
+export { step } from './step/index.js';
+export type { StepFn, StepDefinition } from './step/index.js';
+export { sequence, parallel, branch } from './composition/index.js';
+export type { ParallelOptions, BranchPredicate } from './composition/index.js';
 
 export { currentContext, secretValues, otelContextOf } from './internal/ctx.js';
 export type { RunContext, RunAttributes } from './context/run-context.js';
 export { checkCorrelationId, resolveCorrelationId, newCorrelationId, MAX_CORRELATION_ID_LENGTH } from './context/correlation-id.js';
 export type { CorrelationIdRejection } from './context/correlation-id.js';
 
-export { events, EventStream } from './events/event-stream.js';
+export { onEvent } from './events/on-event.js';
 export type { Outcome, EventBase, RunStartedEvent, RunFinishedEvent, StepStartedEvent, StepFinishedEvent, CorrelationIdReplacedEvent, RetryAttemptEvent, RetryScheduledEvent, RetryGaveUpEvent, RetrySucceededEvent, TimeoutEvent, FallbackServedEvent, FallbackExhaustedEvent, CircuitState, CircuitStateChangedEvent, CircuitRejectedEvent, BulkheadRejectedEvent, BulkheadQueuedEvent, RateLimitedEvent, RateLimitWaitedEvent, RateLimitStoreErrorEvent, HedgeStartedEvent, HedgeWonEvent, ChaosInjectedEvent, CacheResult, CacheEvent, CacheSetEvent, CacheRefreshEvent, CacheSetFailure, RouteChosenEvent, SagaFinishedEvent, SagaCompensatedEvent, CostRecordedEvent, BudgetEvent, BudgetStoreErrorEvent, WeftEvent, WeftEventType, EventOf, EventPayload } from './events/event-types.js';
 
-export { WeftError, isWeftError } from './errors/weft-error.js';
-export type { WeftErrorCode } from './errors/weft-error.js';
-export { ValidationError, isValidationError } from './errors/validation-error.js';
-export type { ValidationIssue } from './errors/validation-error.js';
-export { TimeoutError, isTimeoutError } from './errors/timeout-error.js';
-export { AbortedError, isAbortedError } from './errors/aborted-error.js';
-export { RetryExhaustedError, isRetryExhaustedError } from './errors/retry-exhausted-error.js';
-export { FallbackError, isFallbackError } from './errors/fallback-error.js';
-export { CircuitOpenError, isCircuitOpenError } from './errors/circuit-open-error.js';
-export { BulkheadRejectedError, isBulkheadRejectedError } from './errors/bulkhead-rejected-error.js';
-export { RateLimitedError, isRateLimitedError } from './errors/rate-limited-error.js';
-export { ChaosError, isChaosError } from './errors/chaos-error.js';
-export { RouteNotFoundError, isRouteNotFoundError } from './errors/route-not-found-error.js';
-export { BudgetExceededError, isBudgetExceededError } from './errors/budget-exceeded-error.js';
-export { CompensationError, isCompensationError } from './errors/compensation-error.js';
-export { NonErrorThrown, isNonErrorThrown, toError } from './errors/non-error-thrown.js';
+export { WeftError, isWeftError } from './errors/index.js';
+export type { WeftErrorCode } from './errors/index.js';
+export { ValidationError, isValidationError } from './errors/index.js';
+export type { ValidationIssue } from './errors/index.js';
+export { TimeoutError, isTimeoutError } from './errors/index.js';
+export { AbortedError, isAbortedError } from './errors/index.js';
+export { RetryExhaustedError, isRetryExhaustedError } from './errors/index.js';
+export { FallbackError, isFallbackError } from './errors/index.js';
+export { CircuitOpenError, isCircuitOpenError } from './errors/index.js';
+export { BulkheadRejectedError, isBulkheadRejectedError } from './errors/index.js';
+export { RateLimitedError, isRateLimitedError } from './errors/index.js';
+export { ChaosError, isChaosError } from './errors/index.js';
+export { RouteNotFoundError, isRouteNotFoundError } from './errors/index.js';
+export { BudgetExceededError, isBudgetExceededError } from './errors/index.js';
+export { CompensationError, isCompensationError } from './errors/index.js';
+export { NonErrorThrown, isNonErrorThrown, toError } from './errors/index.js';
 
 export { retry, retryAfterFrom } from './retry/index.js';
 export type { RetryOptions, RetryArg, RetryJitter } from './retry/index.js';
-export { timeout } from './timeout/timeout.js';
-export type { TimeoutOptions } from './timeout/timeout.js';
+export { timeout } from './timeout/index.js';
+export type { TimeoutOptions } from './timeout/index.js';
 export { fallback } from './fallback/index.js';
 export type { FallbackAlternative, FallbackArgs, FallbackFn, FallbackOptions } from './fallback/index.js';
 export { circuitBreaker, CircuitBreaker } from './circuit-breaker/index.js';

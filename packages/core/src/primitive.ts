@@ -1,32 +1,17 @@
 import { context as otelContext, trace } from '@opentelemetry/api';
-import { filter, type Observable } from 'rxjs';
 import type { RunAttributes } from './context/run-context.js';
 import { acceptCorrelationId, type CorrelationIdRejection } from './context/correlation-id.js';
 import { AbortedError } from './errors/aborted-error.js';
 import { TimeoutError } from './errors/timeout-error.js';
 import { toError } from './errors/non-error-thrown.js';
-import { events as eventStream } from './events/event-stream.js';
-import type { WeftEvent } from './events/event-types.js';
 import { abortReasonError, Ctx, RunState } from './internal/ctx.js';
 import { emit, listening } from './internal/emit.js';
 import { isThenable } from './internal/is-thenable.js';
 import { raceAbort } from './internal/race.js';
+import { ledgerOfRun, type CostLedger } from './cost/ledger.js';
 import { Scope } from './internal/scope.js';
 import { endSpan, failSpan, tracer, tracingRegistered } from './internal/tracing.js';
 import { fail, optionalNumber, primitiveName } from './internal/validate-options.js';
-import { retry, type RetryArg } from './retry/retry.js';
-import { timeout, type TimeoutOptions } from './timeout/timeout.js';
-import { fallback, type FallbackArgs } from './fallback/fallback.js';
-import { circuitBreaker, type CircuitBreakerArg } from './circuit-breaker/circuit-breaker.js';
-import { bulkhead, type BulkheadArg } from './bulkhead/bulkhead.js';
-import { rateLimit, type RateLimitArg } from './rate-limit/rate-limit.js';
-import { hedge, type HedgeOptions } from './hedge/hedge.js';
-import { chaos, type ChaosOptions } from './chaos/chaos.js';
-import { cost, type CostOptions } from './cost/cost.js';
-import { cache, type CacheOptions, type Cache } from './cache/cache.js';
-import { budget, type BudgetOptions } from './cost/budget.js';
-import { ledgerOfRun } from './cost/ledger.js';
-import type { CostLedger } from './cost/index.js';
 
 /** Options for one `run()`. */
 export interface RunOptions {
@@ -284,65 +269,6 @@ export class Primitive<in I, out O> {
     const second = next.exec;
     return new Primitive<I, O2>(`${this.name}>${next.name}`.slice(0, 100), 'sequence', async (input, ctx) => second(await first(input, ctx), ctx));
   }
-
-  /**
-   * Events of runs and steps that carry this primitive's name as workflow or step.
-   *
-   * @example
-   * ```ts
-   * flow.events.subscribe((e) => console.log(e.type));
-   * ```
-   */
-  get events(): Observable<WeftEvent> {
-    const name = this.name;
-    return eventStream.pipe(filter((e) => e.workflow === name || e.step === name));
-  }
-
-  /** Retries on failure with backoff; see {@link retry}. */
-  retry(options?: RetryArg<O>): Primitive<I, O> {
-    return retry(this, options);
-  }
-  /** Bounds each call by a time limit that also clamps to outer deadlines; see {@link timeout}. */
-  timeout(options: number | TimeoutOptions): Primitive<I, O> {
-    return timeout(this, options);
-  }
-  /** Tries alternatives in order when this fails; see {@link fallback}. */
-  fallback(...args: FallbackArgs<I, O>): Primitive<I, O> {
-    return fallback(this, ...args);
-  }
-  /** Sheds calls while a dependency is failing; see {@link circuitBreaker}. */
-  circuitBreaker(options?: CircuitBreakerArg): Primitive<I, O> {
-    return circuitBreaker(this, options);
-  }
-  /** Limits concurrency with a bounded queue; see {@link bulkhead}. */
-  bulkhead(options: BulkheadArg): Primitive<I, O> {
-    return bulkhead(this, options);
-  }
-  /** Limits the call rate with a token bucket; see {@link rateLimit}. */
-  rateLimit(options: RateLimitArg): Primitive<I, O> {
-    return rateLimit(this, options);
-  }
-  /** Starts extra attempts when the first is slow; see {@link hedge}. */
-  hedge(options?: HedgeOptions): Primitive<I, O> {
-    return hedge(this, options);
-  }
-  /** Caches results by input, with single-flight and stale-while-revalidate; see {@link cache}. */
-  // A Cache handle's own I/O types are not checked here: they would make Primitive invariant.
-  cache(options?: CacheOptions<I, O> | Cache<any, any>): Primitive<I, O> {
-    return cache(this, options);
-  }
-  /** Records what each successful call spent; see {@link cost}. */
-  cost(options?: CostOptions<I, O>): Primitive<I, O> {
-    return cost(this, options);
-  }
-  /** Enforces a cost budget before each call; put it outside `.cost()`. See {@link budget}. */
-  budget(options: BudgetOptions<I>): Primitive<I, O> {
-    return budget(this, options);
-  }
-  /** Injects faults, latency or results, for testing resilience; see {@link chaos}. */
-  chaos(options: ChaosOptions<O, I>): Primitive<I, O> {
-    return chaos(this, options);
-  }
 }
 
 Object.defineProperty(Primitive.prototype, PRIMITIVE_BRAND, { value: true });
@@ -359,6 +285,24 @@ Object.defineProperty(Primitive.prototype, PRIMITIVE_BRAND, { value: true });
  */
 export function definePrimitive<I, O>(name: string, kind: string, exec: Exec<I, O>): Primitive<I, O> {
   return new Primitive(name, kind, exec);
+}
+
+/**
+ * @internal Adds a fluent method to every primitive. Each primitive's entry module
+ * (`@weft/core/retry`, ...) calls it and declares the method on `Primitive` by module
+ * augmentation, so the method exists, and type-checks, exactly where that module is imported.
+ * `primitive.ts` itself imports no primitive: there is no import cycle, and importing one
+ * primitive does not load the others.
+ */
+export function addMethod(name: string, impl: (self: never, ...args: never) => unknown): void {
+  const call = impl as unknown as (self: unknown, ...args: unknown[]) => unknown;
+  Object.defineProperty(Primitive.prototype, name, {
+    value: function (this: unknown, ...args: unknown[]) {
+      return call(this, ...args);
+    },
+    configurable: true,
+    writable: true,
+  });
 }
 
 /** @internal Runs a user function, turning a synchronous throw into a rejection. */

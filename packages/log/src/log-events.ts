@@ -1,4 +1,4 @@
-import { events, isValidationError, secretValues, type WeftEvent, type WeftEventType } from '@weft/core';
+import { onEvent, isValidationError, secretValues, type WeftEvent, type WeftEventType } from '@weft/core';
 import { fail, optionsObject } from '@weft/core/options';
 import type { LogLevel, Logger } from './logger.js';
 import { redactString, redactValue } from './redact.js';
@@ -58,7 +58,7 @@ export function logEvents(logger: Logger, options?: LogEventsOptions): () => voi
   if (o.filter !== undefined && typeof o.filter !== 'function') fail('filter', 'a function', o.filter);
   const filter = (o.filter as LogEventsOptions['filter']) ?? DEFAULTS.filter;
 
-  const subscription = events.subscribe((event) => {
+  return onEvent((event) => {
     try {
       if (!filter(event)) return;
       const level = levels[event.type] ?? defaultLevel(event, retryLevel);
@@ -74,7 +74,6 @@ export function logEvents(logger: Logger, options?: LogEventsOptions): () => voi
       // telemetry never breaks a workflow
     }
   });
-  return () => subscription.unsubscribe();
 }
 
 /** The default level of an event. */

@@ -1,6 +1,5 @@
-import { events, type WeftEvent } from '@weft/core';
+import { onEvent, type WeftEvent } from '@weft/core';
 import { Counter, Gauge, Histogram, Registry, register as globalRegistry, type OpenMetricsContentType, type PrometheusContentType } from 'prom-client';
-import type { Observable, Subscription } from 'rxjs';
 import { fail, optionalBoolean } from '@weft/core/options';
 import { errorKind } from './error-kind.js';
 import { ChildCache } from './internal/child-cache.js';
@@ -61,11 +60,24 @@ export interface WeftMetricsOptions {
    */
   readonly maxLabelLength?: number;
   /**
-   * The event stream to subscribe to.
-   * @default the `events` stream of `@weft/core`
+   * The event stream to subscribe to: anything with an rxjs-style `subscribe(next)`, such as the
+   * rxjs Observable `events` of `@weft/core/events` after a `filter`.
+   * @default every event of `@weft/core` (through `onEvent`, without loading rxjs)
    */
-  readonly source?: Observable<WeftEvent>;
+  readonly source?: WeftEventSource;
 }
+
+/** Anything with an rxjs-style `subscribe(next)` that returns something to `unsubscribe()`: an rxjs Observable of Weft events qualifies. */
+export interface WeftEventSource {
+  subscribe(next: (event: WeftEvent) => void): { unsubscribe(): void };
+}
+
+/** Every event of every Weft primitive in the process, without rxjs. */
+const allEvents: WeftEventSource = {
+  subscribe(next) {
+    return { unsubscribe: onEvent(next) };
+  },
+};
 
 /**
  * Default values of the optional {@link WeftMetricsOptions}.
@@ -153,8 +165,8 @@ export class WeftCollector {
   /** Whether duration observations carry `trace_id` exemplars. */
   readonly exemplars: boolean;
 
-  private readonly source: Observable<WeftEvent>;
-  private subscription: Subscription | undefined;
+  private readonly source: WeftEventSource;
+  private subscription: { unsubscribe(): void } | undefined;
   private readonly names: string[] = [];
   private readonly guards = new Map<string, LabelGuard>();
   private readonly maxLabelValues: number;
@@ -207,8 +219,8 @@ export class WeftCollector {
     this.maxLabelValues = integer('maxLabelValues', options.maxLabelValues, DEFAULTS.maxLabelValues, 1, 100_000);
     this.maxLabelLength = integer('maxLabelLength', options.maxLabelLength, DEFAULTS.maxLabelLength, 1, 10_000);
     this.exemplars = optionalBoolean('exemplars', options.exemplars) ?? registry.contentType === OPENMETRICS;
-    const source = options.source ?? events;
-    if (typeof source !== 'object' || source === null || typeof (source as Partial<Observable<WeftEvent>>).subscribe !== 'function') fail('source', 'an Observable of Weft events', source);
+    const source = options.source ?? allEvents;
+    if (typeof source !== 'object' || source === null || typeof (source as Partial<WeftEventSource>).subscribe !== 'function') fail('source', 'an Observable of Weft events', source);
     this.source = source;
     this.registry = registry;
 

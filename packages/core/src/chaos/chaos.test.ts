@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { chaos, type ChaosOptions } from './chaos.js';
-import { step } from '../step/step.js';
+import { step } from '../index.js';
 import { events } from '../events/event-stream.js';
 import type { ChaosInjectedEvent } from '../events/event-types.js';
 import { ChaosError, isChaosError } from '../errors/chaos-error.js';

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import type { Subscription } from 'rxjs';
 import { CircuitBreaker, circuitBreaker, type CircuitBreakerOptions, type CircuitStateChange } from './circuit-breaker.js';
-import { step } from '../step/step.js';
+import { step } from '../index.js';
 import { CircuitOpenError, isCircuitOpenError } from '../errors/circuit-open-error.js';
 import { ValidationError } from '../errors/validation-error.js';
 import { AbortedError, isAbortedError } from '../errors/aborted-error.js';

@@ -3,7 +3,7 @@ import { CircuitOpenError } from '../errors/circuit-open-error.js';
 import { isAbortedError } from '../errors/aborted-error.js';
 import { toError } from '../errors/non-error-thrown.js';
 import { isValidationError } from '../errors/validation-error.js';
-import { hub } from '../events/event-stream.js';
+import { hub } from '../internal/event-hub.js';
 import type { CircuitState, WeftEvent } from '../events/event-types.js';
 import { abortReasonError, type Ctx } from '../internal/ctx.js';
 import { emit, listening } from '../internal/emit.js';

@@ -1,3 +1,19 @@
+import { addMethod } from '../primitive.js';
+import { cost as costPrimitive, type CostOptions } from './cost.js';
+import { budget as budgetPrimitive, type BudgetOptions } from './budget.js';
+
+declare module '../primitive.js' {
+  interface Primitive<in I, out O> {
+    /** Records what each successful call spent; see {@link cost}. Added by `@weft/core/cost`. */
+    cost(options?: CostOptions<I, O>): Primitive<I, O>;
+    /** Enforces a cost budget before each call; put it outside `.cost()`. See {@link budget}. Added by `@weft/core/cost`. */
+    budget(options: BudgetOptions<I>): Primitive<I, O>;
+  }
+}
+
+addMethod('cost', costPrimitive);
+addMethod('budget', budgetPrimitive);
+
 export { recordCost } from './record-cost.js';
 export type { CostUsage, RecordCostOptions } from './record-cost.js';
 export { cost } from './cost.js';

@@ -1,7 +1,6 @@
 import { Observable, Subscriber, type Operator, type Observer, type Subscription } from 'rxjs';
 import type { WeftEvent } from './event-types.js';
-
-type Listener = (event: WeftEvent) => void;
+import { hub, reportSubscriberError } from '../internal/event-hub.js';
 
 /**
  * An Observable whose subscribers can never throw into the emitter, even through `.pipe(...)`:
@@ -42,61 +41,15 @@ function guard<A>(fn: (value: A) => void): (value: A) => void {
   };
 }
 
-let reporting = false;
-function reportSubscriberError(error: unknown): void {
-  if (reporting) return;
-  reporting = true;
-  try {
-    process.emitWarning(`A Weft event subscriber threw: ${error instanceof Error ? error.message : String(error)}`, 'WeftSubscriberWarning');
-  } catch {
-    // Telemetry never breaks a workflow.
-  } finally {
-    reporting = false;
-  }
-}
-
-/** @internal The process-wide event hub. `active` is false when nobody listens, so emitters skip building events. */
-class EventHub {
-  private listeners: Listener[] = [];
-  /** Read this before building an event: it is false when nobody subscribes. */
-  active = false;
-
-  readonly stream: EventStream<WeftEvent> = new EventStream<WeftEvent>((subscriber: Subscriber<WeftEvent>) => {
-    const listener: Listener = (event) => subscriber.next(event);
-    this.listeners = [...this.listeners, listener];
-    this.active = true;
-    return () => {
-      this.listeners = this.listeners.filter((l) => l !== listener);
-      this.active = this.listeners.length > 0;
-    };
-  });
-
-  emit(event: WeftEvent): void {
-    const ls = this.listeners;
-    for (let i = 0; i < ls.length; i++) {
-      try {
-        ls[i]!(event);
-      } catch (error) {
-        reportSubscriberError(error);
-      }
-    }
-  }
-}
-
-/**
- * @internal The hub lives on `globalThis` so that two installed copies of `@weft/core` share one stream.
- */
-export const hub: EventHub = ((globalThis as Record<symbol, unknown>)[Symbol.for('weft.event-hub.v1')] ??= new EventHub()) as EventHub;
-
 /**
  * Every event from every Weft primitive in this process, as an rxjs Observable.
  * Subscribing is optional and free when nobody listens; a subscriber that throws never breaks a run.
  *
  * @example
  * ```ts
- * import { events } from '@weft/core';
+ * import { events } from '@weft/core/events';
  * import { filter } from 'rxjs';
  * events.pipe(filter((e) => e.type === 'retry.scheduled')).subscribe((e) => console.log(e));
  * ```
  */
-export const events: Observable<WeftEvent> = hub.stream;
+export const events: Observable<WeftEvent> = new EventStream<WeftEvent>((subscriber: Subscriber<WeftEvent>) => hub.add((event) => subscriber.next(event)));

@@ -1,10 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { filter, type Subscription } from 'rxjs';
 import { events } from './event-stream.js';
+import './index.js';
 import type { WeftEvent } from './event-types.js';
-import { step } from '../step/step.js';
+import { step } from '../index.js';
 import { sequence } from '../composition/sequence.js';
-import { hub } from './event-stream.js';
+import { hub } from '../internal/event-hub.js';
 
 describe('events', () => {
   const subs: Subscription[] = [];

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Subscription } from 'rxjs';
 import { fallback } from './fallback.js';
-import { step } from '../step/step.js';
+import { step } from '../index.js';
 import { FallbackError, isFallbackError } from '../errors/fallback-error.js';
 import { isAbortedError } from '../errors/aborted-error.js';
 import { isNonErrorThrown } from '../errors/non-error-thrown.js';

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { hedge } from './hedge.js';
-import { step } from '../step/step.js';
+import { step } from '../index.js';
 import { events } from '../events/event-stream.js';
 import type { WeftEvent } from '../events/event-types.js';
 import { isAbortedError } from '../errors/aborted-error.js';

@@ -1,4 +1,4 @@
-import { hub } from '../events/event-stream.js';
+import { hub } from './event-hub.js';
 import type { EventPayload, WeftEvent } from '../events/event-types.js';
 import { storage, type Ctx } from './ctx.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Scope } from './scope.js';
-import { step } from '../step/step.js';
+import { step } from '../index.js';
 
 describe('Scope', () => {
   it('aborts children even when an abort callback disposes them', () => {

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installTracing } from '@weft/test-support';
-import { step } from '../step/step.js';
+import { step } from '../index.js';
 import { sequence } from '../composition/sequence.js';
 import { CircuitBreaker } from '../circuit-breaker/circuit-breaker.js';
-import { events } from '../events/event-stream.js';
+import { events } from '../events/index.js';
 import type { WeftEvent } from '../events/event-types.js';
 import { isTimeoutError } from '../errors/timeout-error.js';
 

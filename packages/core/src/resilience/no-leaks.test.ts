@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { step } from '../step/step.js';
+import { step } from '../index.js';
 import { parallel } from '../composition/parallel.js';
 import { sequence } from '../composition/sequence.js';
 

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { filter, type Subscription } from 'rxjs';
-import { step } from '../step/step.js';
+import { step } from '../index.js';
 import { CircuitBreaker } from '../circuit-breaker/index.js';
 import { events } from '../events/event-stream.js';
 import type { WeftEvent } from '../events/event-types.js';

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { z } from 'zod';
 import { installTracing, parentId } from '@weft/test-support';
 import { retry } from './retry.js';
-import { step } from '../step/step.js';
+import { step } from '../index.js';
 import { timeout } from '../timeout/timeout.js';
 import { definePrimitive, type Primitive } from '../primitive.js';
 import { events } from '../events/event-stream.js';

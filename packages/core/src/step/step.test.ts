@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import type { StandardSchemaV1 } from '@standard-schema/spec';
 import { z } from 'zod';
 import { step } from './step.js';
 import { currentContext } from '../internal/ctx.js';
@@ -141,5 +142,52 @@ describe('secrets', () => {
       attributes: { tenant: 't1' },
     });
     expect(seen).toEqual({ key: 'sk-live-123', attrs: { tenant: 't1' }, missing: undefined });
+  });
+});
+
+describe('Standard Schema', () => {
+  /** A hand-written Standard Schema, as valibot or arktype would give: no zod involved. */
+  const evenNumber = (options: { async?: boolean } = {}): StandardSchemaV1<unknown, number> => ({
+    '~standard': {
+      version: 1,
+      vendor: 'test',
+      validate(value) {
+        const result: StandardSchemaV1.Result<number> =
+          typeof value === 'number' && value % 2 === 0 ? { value } : { issues: [{ message: 'must be even', path: [{ key: 'n' }] }] };
+        return options.async ? Promise.resolve(result) : result;
+      },
+    },
+  });
+
+  it('accepts any Standard Schema, and infers the input type from it', async () => {
+    const half = step({ name: 'half', input: evenNumber() }, (n) => n / 2);
+    expectTypeOf(half.run).parameter(0).toEqualTypeOf<unknown>();
+    expect(await half.run(8)).toBe(4);
+    const error = await half.run(3).catch((e: unknown) => e);
+    expect(isValidationError(error)).toBe(true);
+    expect((error as ValidationError).issues).toEqual([{ path: ['n'], message: 'must be even', code: undefined }]);
+  });
+
+  it('waits for a schema that validates asynchronously, for input and output', async () => {
+    let calls = 0;
+    const s = step({ name: 'async-schema', input: evenNumber({ async: true }), output: evenNumber({ async: true }) }, (n) => {
+      calls++;
+      return n + 1;
+    });
+    const inputError = await s.run(3).catch((e: unknown) => e);
+    expect((inputError as ValidationError).target).toBe('input');
+    expect(calls).toBe(0);
+    const outputError = await s.run(2).catch((e: unknown) => e);
+    expect((outputError as ValidationError).target).toBe('output');
+    expect(calls).toBe(1);
+  });
+
+  it('keeps zod issue codes', async () => {
+    const error = await step({ name: 'zod-code', input: z.string() }, (s) => s).run(1 as unknown as string).catch((e: unknown) => e);
+    expect((error as ValidationError).issues[0]?.code).toBe('invalid_type');
+  });
+
+  it('rejects a value that is not a Standard Schema when built, naming the option', () => {
+    expect(() => step({ name: 'bad', input: { parse: () => 1 } as never }, (x) => x)).toThrow(/`input`.*Standard Schema/);
   });
 });

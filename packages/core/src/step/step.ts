@@ -1,5 +1,5 @@
 import { context as otelContext, type Span } from '@opentelemetry/api';
-import type { z } from 'zod';
+import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { RunContext } from '../context/run-context.js';
 import { ValidationError, type ValidationIssue } from '../errors/validation-error.js';
 import { toError } from '../errors/non-error-thrown.js';
@@ -13,8 +13,14 @@ import { Primitive } from '../primitive.js';
 /** The function a step runs. It gets the run's context, whose `signal` it should honour. */
 export type StepFn<I, O> = (input: I, ctx: RunContext) => O | Promise<O>;
 
-/** A step with zod schemas for its input and/or output. */
-export interface StepDefinition<IS extends z.ZodType | undefined = undefined, OS extends z.ZodType | undefined = undefined> {
+/**
+ * A schema Weft accepts: any [Standard Schema](https://standardschema.dev) — zod 4, zod 3.25+,
+ * valibot, arktype. zod is the documented choice.
+ */
+export type Schema<I = unknown, O = I> = StandardSchemaV1<I, O>;
+
+/** A step with schemas (any Standard Schema, such as zod) for its input and/or output. */
+export interface StepDefinition<IS extends Schema | undefined = undefined, OS extends Schema | undefined = undefined> {
   /** The step's name: a short identifier written in code, used on spans and metric labels. */
   readonly name: string;
   /** Validates (and may transform) the input before `fn` runs; failure throws `ValidationError`. */
@@ -23,9 +29,9 @@ export interface StepDefinition<IS extends z.ZodType | undefined = undefined, OS
   readonly output?: OS;
 }
 
-type In<IS, Fallback> = IS extends z.ZodType ? z.input<IS> : Fallback;
-type Parsed<IS, Fallback> = IS extends z.ZodType ? z.output<IS> : Fallback;
-type Out<OS, Fallback> = OS extends z.ZodType ? z.output<OS> : Fallback;
+type In<IS, Fallback> = IS extends Schema ? StandardSchemaV1.InferInput<IS> : Fallback;
+type Parsed<IS, Fallback> = IS extends Schema ? StandardSchemaV1.InferOutput<IS> : Fallback;
+type Out<OS, Fallback> = OS extends Schema ? StandardSchemaV1.InferOutput<OS> : Fallback;
 
 /**
  * Turns a function into a primitive.
@@ -38,11 +44,11 @@ type Out<OS, Fallback> = OS extends z.ZodType ? z.output<OS> : Fallback;
  * ```
  */
 export function step<I, O>(name: string, fn: StepFn<I, O>): Primitive<I, O>;
-export function step<IS extends z.ZodType | undefined = undefined, OS extends z.ZodType | undefined = undefined, I = unknown, O = unknown>(
+export function step<IS extends Schema | undefined = undefined, OS extends Schema | undefined = undefined, I = unknown, O = unknown>(
   definition: StepDefinition<IS, OS>,
   fn: StepFn<Parsed<IS, I>, Out<OS, O>>,
 ): Primitive<In<IS, I>, Out<OS, O>>;
-export function step(nameOrDefinition: string | StepDefinition<z.ZodType | undefined, z.ZodType | undefined>, fn: StepFn<unknown, unknown>): Primitive<unknown, unknown> {
+export function step(nameOrDefinition: string | StepDefinition<Schema | undefined, Schema | undefined>, fn: StepFn<unknown, unknown>): Primitive<unknown, unknown> {
   const def = typeof nameOrDefinition === 'string' ? { name: nameOrDefinition } : nameOrDefinition;
   if (typeof def !== 'object' || def === null) fail('step', 'a name or a step definition', nameOrDefinition);
   const name = primitiveName('name', def.name);
@@ -68,11 +74,15 @@ export function step(nameOrDefinition: string | StepDefinition<z.ZodType | undef
     const t0 = watching ? performance.now() : 0;
     if (watching) emit(ctx, 'step', { type: 'step.started', attempt: ctx.attempt });
 
-    const onSuccess = (value: unknown): unknown => {
-      const result = outputSchema ? parse(outputSchema, value, name, 'output') : value;
+    const finishSuccess = (result: unknown): unknown => {
       if (span) endSpan(span);
       if (watching) emit(ctx, 'step', { type: 'step.finished', outcome: 'success', durationMs: performance.now() - t0, attempt: ctx.attempt, traceId: span?.spanContext().traceId });
       return result;
+    };
+    const onSuccess = (value: unknown): unknown => {
+      if (!outputSchema) return finishSuccess(value);
+      const result = parse(outputSchema, value, name, 'output');
+      return isThenable(result) ? Promise.resolve(result).then(finishSuccess) : finishSuccess(result);
     };
     const onError = (thrown: unknown): never => {
       const error = toError(thrown);
@@ -86,9 +96,11 @@ export function step(nameOrDefinition: string | StepDefinition<z.ZodType | undef
 
     let out: unknown;
     try {
-      const value = inputSchema ? parse(inputSchema, input, name, 'input') : input;
       const c = ctx;
-      out = span ? otelContext.with(c.otel, () => storage.run(c, fn, value, c)) : storage.run(c, fn, value, c);
+      const call = (value: unknown): unknown => (span ? otelContext.with(c.otel, () => storage.run(c, fn, value, c)) : storage.run(c, fn, value, c));
+      const value = inputSchema ? parse(inputSchema, input, name, 'input') : input;
+      // A schema that validates asynchronously returns a promise: call the function once it settles.
+      out = isThenable(value) ? Promise.resolve(value).then(call) : call(value);
     } catch (error) {
       try {
         onError(error);
@@ -99,7 +111,8 @@ export function step(nameOrDefinition: string | StepDefinition<z.ZodType | undef
     // onSuccess may throw (output validation): route that through onError too.
     if (isThenable(out)) return Promise.resolve(out).then(onSuccess).then(undefined, onError);
     try {
-      return Promise.resolve(onSuccess(out));
+      const result = onSuccess(out);
+      return isThenable(result) ? Promise.resolve(result).then(undefined, onError) : Promise.resolve(result);
     } catch (error) {
       try {
         return onError(error);
@@ -111,17 +124,34 @@ export function step(nameOrDefinition: string | StepDefinition<z.ZodType | undef
   return new Primitive(name, 'step', exec);
 }
 
-function checkSchema(option: string, schema: unknown): z.ZodType | undefined {
+function checkSchema(option: string, schema: unknown): Schema | undefined {
   if (schema === undefined) return undefined;
-  if (typeof schema !== 'object' || schema === null || typeof (schema as { safeParse?: unknown }).safeParse !== 'function') {
-    fail(option, 'a zod schema', schema);
+  const standard = (typeof schema === 'object' || typeof schema === 'function') && schema !== null ? (schema as Partial<Schema>)['~standard'] : undefined;
+  if (typeof standard !== 'object' || standard === null || typeof standard.validate !== 'function') {
+    fail(option, 'a Standard Schema (zod 4, zod 3.25+, valibot, arktype)', schema);
   }
-  return schema as z.ZodType;
+  return schema as Schema;
 }
 
-function parse(schema: z.ZodType, value: unknown, name: string, target: 'input' | 'output'): unknown {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issues: ValidationIssue[] = result.error.issues.map((i) => ({ path: i.path, message: i.message, code: i.code }));
-  throw new ValidationError(name, target, issues, result.error);
+/** Validates with the schema; returns the (possibly transformed) value, or a promise of it for an async schema. */
+function parse(schema: Schema, value: unknown, name: string, target: 'input' | 'output'): unknown {
+  const result = schema['~standard'].validate(value);
+  if (isThenable<StandardSchemaV1.Result<unknown>>(result)) return Promise.resolve(result).then((r) => settle(r, name, target));
+  return settle(result, name, target);
+}
+
+function settle(result: StandardSchemaV1.Result<unknown>, name: string, target: 'input' | 'output'): unknown {
+  if (result.issues === undefined) return result.value;
+  const issues: ValidationIssue[] = result.issues.map((i) => ({
+    path: (i.path ?? []).map((p) => (typeof p === 'object' ? p.key : p)),
+    message: i.message,
+    code: codeOf(i),
+  }));
+  throw new ValidationError(name, target, issues);
+}
+
+/** zod's issues carry a `code`; other Standard Schema libraries' may not. */
+function codeOf(issue: StandardSchemaV1.Issue): string | undefined {
+  const code = (issue as { readonly code?: unknown }).code;
+  return typeof code === 'string' ? code : undefined;
 }

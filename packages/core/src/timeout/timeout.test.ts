@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { timeout } from './timeout.js';
-import { step } from '../step/step.js';
+import { step } from '../index.js';
 import { isTimeoutError, TimeoutError } from '../errors/timeout-error.js';
 import { isAbortedError } from '../errors/aborted-error.js';
 import { events } from '../events/event-stream.js';

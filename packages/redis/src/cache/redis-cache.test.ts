@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { cache, Cache, events, step, type WeftEvent } from '@weft/core';
+import { cache, Cache, step, type WeftEvent } from '@weft/core';
+import { events } from '@weft/core/events';
 import { cleanUp, describeWith, redisReachable, testRedis } from '../test-support/redis.js';
 import type { WeftRedis } from '../weft-redis.js';
 import { redisCache } from './redis-cache.js';

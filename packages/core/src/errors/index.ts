@@ -1,0 +1,16 @@
+export { WeftError, isWeftError } from './weft-error.js';
+export type { WeftErrorCode } from './weft-error.js';
+export { ValidationError, isValidationError } from './validation-error.js';
+export type { ValidationIssue } from './validation-error.js';
+export { TimeoutError, isTimeoutError } from './timeout-error.js';
+export { AbortedError, isAbortedError } from './aborted-error.js';
+export { RetryExhaustedError, isRetryExhaustedError } from './retry-exhausted-error.js';
+export { FallbackError, isFallbackError } from './fallback-error.js';
+export { CircuitOpenError, isCircuitOpenError } from './circuit-open-error.js';
+export { BulkheadRejectedError, isBulkheadRejectedError } from './bulkhead-rejected-error.js';
+export { RateLimitedError, isRateLimitedError } from './rate-limited-error.js';
+export { ChaosError, isChaosError } from './chaos-error.js';
+export { RouteNotFoundError, isRouteNotFoundError } from './route-not-found-error.js';
+export { BudgetExceededError, isBudgetExceededError } from './budget-exceeded-error.js';
+export { CompensationError, isCompensationError } from './compensation-error.js';
+export { NonErrorThrown, isNonErrorThrown, toError } from './non-error-thrown.js';

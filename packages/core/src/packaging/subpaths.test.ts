@@ -1,0 +1,73 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+// These run the built package (`npm run build` first) in fresh Node processes, with a resolve hook
+// that prints every module URL loaded, so they see exactly what a consumer's import loads.
+const packageDir = fileURLToPath(new URL('../..', import.meta.url));
+const HOOKS = `data:text/javascript,${encodeURIComponent(`
+import { writeSync } from 'node:fs';
+export async function resolve(specifier, context, next) {
+  const r = await next(specifier, context);
+  writeSync(2, 'LOADED ' + r.url + '\\n');
+  return r;
+}`)}`;
+const REGISTER = `data:text/javascript,${encodeURIComponent(`import { register } from 'node:module'; register(${JSON.stringify(HOOKS)});`)}`;
+
+/** Runs `code` as an ES module in a fresh process; returns what it printed and the modules it loaded. */
+function loadedBy(code: string): { stdout: string; loaded: string[] } {
+  const r = spawnSync(process.execPath, ['--import', REGISTER, '--input-type=module', '-e', code], { cwd: packageDir, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`child failed: ${r.stderr}`);
+  const loaded = [...new Set(r.stderr.split('\n').filter((l) => l.startsWith('LOADED ')).map((l) => l.slice(7)).filter((u) => !u.startsWith('node:')))];
+  return { stdout: r.stdout.trim(), loaded };
+}
+
+const PRIMITIVE_FOLDERS = ['retry', 'timeout', 'fallback', 'circuit-breaker', 'bulkhead', 'rate-limit', 'hedge', 'chaos', 'cache', 'route', 'saga'] as const;
+const folderOf = (url: string): string | undefined => /\/dist\/([a-z-]+)\//.exec(url)?.[1];
+
+describe('subpath exports', () => {
+  it.each(PRIMITIVE_FOLDERS)('@weft/core/%s loads that primitive only, not the others, nor rxjs or zod', (name) => {
+    const { loaded } = loadedBy(`await import('@weft/core/${name}');`);
+    const others = loaded.map(folderOf).filter((f): f is string => f !== undefined && f !== name && (PRIMITIVE_FOLDERS as readonly string[]).includes(f));
+    // saga builds on step; nothing else may come along.
+    expect(others).toEqual([]);
+    expect(loaded.filter((u) => /node_modules\/(rxjs|zod)\//.test(u))).toEqual([]);
+  });
+
+  it('a subpath adds its fluent method, and only its own', () => {
+    const { stdout } = loadedBy(`
+      const { step } = await import('@weft/core/step');
+      await import('@weft/core/retry');
+      const s = step('s', (n) => n + 1);
+      console.log(JSON.stringify({ retry: typeof s.retry, timeout: typeof s.timeout, out: await s.retry({ retries: 1 }).run(1) }));
+    `);
+    expect(JSON.parse(stdout)).toEqual({ retry: 'function', timeout: 'undefined', out: 2 });
+  });
+
+  it('the main entry has every fluent method and does not load rxjs or zod', () => {
+    const { stdout, loaded } = loadedBy(`
+      const { step } = await import('@weft/core');
+      const s = step('s', (n) => n);
+      console.log(JSON.stringify(['retry', 'timeout', 'fallback', 'circuitBreaker', 'bulkhead', 'rateLimit', 'hedge', 'cache', 'cost', 'budget', 'chaos'].map((m) => typeof s[m])));
+    `);
+    expect(new Set(JSON.parse(stdout) as string[])).toEqual(new Set(['function']));
+    expect(loaded.filter((u) => /node_modules\/(rxjs|zod)\//.test(u))).toEqual([]);
+  });
+
+  it('@weft/core/events loads rxjs and gives primitives an events stream', () => {
+    const { stdout, loaded } = loadedBy(`
+      const { step } = await import('@weft/core');
+      const { events } = await import('@weft/core/events');
+      const s = step('ev', (n) => n);
+      const seen = [];
+      const sub = s.events.subscribe((e) => seen.push(e.type));
+      const all = [];
+      const sub2 = events.subscribe((e) => all.push(e.type));
+      await s.run(1);
+      sub.unsubscribe(); sub2.unsubscribe();
+      console.log(JSON.stringify({ seen, all: all.length }));
+    `);
+    expect(JSON.parse(stdout)).toEqual({ seen: ['run.started', 'step.started', 'step.finished', 'run.finished'], all: 4 });
+    expect(loaded.some((u) => /node_modules\/rxjs\//.test(u))).toBe(true);
+  });
+});
