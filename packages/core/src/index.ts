@@ -19,6 +19,8 @@ export { checkCorrelationId, resolveCorrelationId, newCorrelationId, MAX_CORRELA
 export type { CorrelationIdRejection } from './context/correlation-id.js';
 
 export { onEvent } from './events/on-event.js';
+export { systemClock, currentClock, useClock } from './clock/index.js';
+export type { Clock, TimerHandle } from './clock/index.js';
 export type { Outcome, EventBase, RunStartedEvent, RunFinishedEvent, StepStartedEvent, StepFinishedEvent, CorrelationIdReplacedEvent, RetryAttemptEvent, RetryScheduledEvent, RetryGaveUpEvent, RetrySucceededEvent, TimeoutEvent, FallbackServedEvent, FallbackExhaustedEvent, CircuitState, CircuitStateChangedEvent, CircuitRejectedEvent, BulkheadRejectedEvent, BulkheadQueuedEvent, RateLimitedEvent, RateLimitWaitedEvent, RateLimitStoreErrorEvent, HedgeStartedEvent, HedgeWonEvent, ChaosInjectedEvent, CacheResult, CacheEvent, CacheSetEvent, CacheRefreshEvent, CacheSetFailure, RouteChosenEvent, SagaFinishedEvent, SagaCompensatedEvent, CostRecordedEvent, BudgetEvent, BudgetStoreErrorEvent, WeftEvent, WeftEventType, EventOf, EventPayload } from './events/event-types.js';
 
 export { WeftError, isWeftError } from './errors/index.js';

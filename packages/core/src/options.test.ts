@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { boolean, fail, knownOptions, number, oneOf, optionalBoolean, optionalFunction, optionsObject, primitiveName } from './options.js';
+import { boolean, fail, knownOptions, number, oneOf, optionalBoolean, optionalFunction, optionalNumber, optionsObject, primitiveName } from './options.js';
 
 describe('@weft/core/options', () => {
   it('throws a TypeError naming the option, what it expected and what it got', () => {
@@ -13,7 +13,7 @@ describe('@weft/core/options', () => {
     expect(number('ttlMs', 10, 5, { min: 1, integer: true })).toBe(10);
     expect(() => number('ttlMs', 0, 5, { min: 1, max: 100, integer: true })).toThrow('Expected `ttlMs` to be an integer >= 1 <= 100, got 0');
     expect(() => number('ttlMs', 1.5, 5, { integer: true })).toThrow('to be an integer, got 1.5');
-    expect(() => number('ttlMs', Number.NaN, 5)).toThrow('to be a number, got null');
+    expect(() => number('ttlMs', Number.NaN, 5)).toThrow('to be a number, got NaN');
     expect(() => number('ttlMs', Infinity, 5, { min: 1 })).toThrow('to be a finite number >= 1');
     expect(number('ttlMs', Infinity, 5, { finite: false })).toBe(Infinity);
   });
@@ -39,6 +39,16 @@ describe('@weft/core/options', () => {
 
   it('rejects options the object does not know', () => {
     expect(() => knownOptions('RedisCacheStore', { maxTtlMs: 1 }, ['maxTtlMs'])).not.toThrow();
-    expect(() => knownOptions('RedisCacheStore', { maxTTL: 1 }, ['maxTtlMs'])).toThrow(new TypeError('Unknown RedisCacheStore option `maxTTL`'));
+    expect(() => knownOptions('RedisCacheStore', { maxTTL: 1 }, ['maxTtlMs'])).toThrow(new TypeError('Unknown RedisCacheStore option `maxTTL` (did you mean `maxTtlMs`?); known options: maxTtlMs'));
+    expect(() => knownOptions('bulkhead', { maxQeue: 1 }, ['maxConcurrent', 'maxQueue'])).toThrow('Unknown bulkhead option `maxQeue` (did you mean `maxQueue`?); known options: maxConcurrent, maxQueue');
+    expect(() => knownOptions('bulkhead', { colour: 1 }, ['maxConcurrent', 'maxQueue'])).toThrow('Unknown bulkhead option `colour`; known options: maxConcurrent, maxQueue');
+    expect(() => optionsObject('options', { maxQeue: 1 }, ['maxQueue'], 'bulkhead')).toThrow(/^Unknown bulkhead option `maxQeue`/);
+  });
+
+  it('prints NaN, Infinity and bigints as themselves, not as null', () => {
+    expect(() => optionalNumber('timeout', Number.NaN)).toThrow('Expected `timeout` to be a number, got NaN');
+    expect(() => optionalNumber('ms', Infinity)).toThrow('got Infinity');
+    expect(() => optionalNumber('ms', -Infinity, { finite: false, min: 0 })).toThrow('got -Infinity');
+    expect(() => fail('limits', 'finite numbers', { a: Number.NaN, b: [Infinity], c: 1n })).toThrow('got {"a":"NaN","b":["Infinity"],"c":"1n"}');
   });
 });

@@ -80,3 +80,22 @@ describe('events', () => {
     expect(ids.sort()).toEqual(['c-a', 'c-b']);
   });
 });
+
+describe('events are frozen', () => {
+  it('a subscriber cannot change what later subscribers see', async () => {
+    const seen: WeftEvent[] = [];
+    const tamper = events.subscribe((e) => {
+      try {
+        (e as { step: string }).step = 'tampered';
+      } catch {
+        // strict mode throws on a frozen object
+      }
+    });
+    const watch = events.subscribe((e) => seen.push(e));
+    await step('frozen-event', () => 1).run(undefined);
+    tamper.unsubscribe();
+    watch.unsubscribe();
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((e) => Object.isFrozen(e) && e.step !== 'tampered')).toBe(true);
+  });
+});

@@ -36,7 +36,9 @@ class EventHub {
     };
   }
 
+  /** Delivers a frozen event to every listener, so no subscriber can change what the next one sees. */
   emit(event: WeftEvent): void {
+    Object.freeze(event);
     const ls = this.listeners;
     for (let i = 0; i < ls.length; i++) {
       try {

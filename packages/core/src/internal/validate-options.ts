@@ -6,8 +6,10 @@
 function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'function') return 'a function';
+  // JSON would print NaN and Infinity as null.
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
   try {
-    return JSON.stringify(value) ?? String(value);
+    return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : typeof v === 'bigint' ? `${v}n` : v)) ?? String(value);
   } catch {
     return String(value);
   }
@@ -124,29 +126,66 @@ export function oneOf<T extends string>(option: string, value: unknown, allowed:
 
 /**
  * Checks that options are a plain object (undefined reads as `{}`), so its fields can be validated.
+ * With `known`, a key outside it throws (see {@link knownOptions}, which names `owner`), so a typo
+ * never passes silently.
  *
  * @example
  * ```ts
- * const o = optionsObject('options', options);
+ * const o = optionsObject('options', options, ['maxConcurrent', 'maxQueue'], 'bulkhead');
  * ```
  */
-export function optionsObject(option: string, value: unknown): Record<string, unknown> {
+export function optionsObject(option: string, value: unknown, known?: readonly string[], owner: string = option): Record<string, unknown> {
   if (value === undefined) return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(option, 'an options object', value);
-  return value as Record<string, unknown>;
+  const o = value as Record<string, unknown>;
+  if (known !== undefined) knownOptions(owner, o, known);
+  return o;
 }
 
 /**
- * Rejects options an object does not know, so a typo does not pass silently:
- * ``Unknown RedisCacheStore option `maxTTL` ``.
+ * Rejects keys an options object does not know, so a typo does not pass silently. Every Weft
+ * primitive and store throws this one message shape:
+ * ``Unknown bulkhead option `maxQeue` (did you mean `maxQueue`?); known options: maxConcurrent, maxQueue``.
  *
  * @example
  * ```ts
  * knownOptions('RedisCacheStore', o, ['maxTtlMs']);
  * ```
  */
-export function knownOptions(option: string, o: Record<string, unknown>, known: readonly string[]): void {
-  for (const k of Object.keys(o)) if (!known.includes(k)) throw new TypeError(`Unknown ${option} option \`${k}\``);
+export function knownOptions(owner: string, o: Record<string, unknown>, known: readonly string[]): void {
+  for (const k of Object.keys(o)) {
+    if (known.includes(k)) continue;
+    const near = closest(k, known);
+    throw new TypeError(`Unknown ${owner} option \`${k}\`${near ? ` (did you mean \`${near}\`?)` : ''}; known options: ${known.join(', ')}`);
+  }
+}
+
+/** The known name nearest to a misspelt one (case-insensitive edit distance at most 2, or a case-only difference). */
+function closest(name: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  const a = name.toLowerCase();
+  for (const candidate of known) {
+    const d = editDistance(a, candidate.toLowerCase());
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2) return 3;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length]!;
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_.:-]{0,99}$/;
