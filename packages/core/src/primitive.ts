@@ -10,7 +10,7 @@ import { isThenable } from './internal/is-thenable.js';
 import { raceAbort } from './internal/race.js';
 import { ledgerOfRun, type CostLedger } from './cost/ledger.js';
 import { Scope } from './internal/scope.js';
-import { endSpan, failSpan, tracer, tracingRegistered } from './internal/tracing.js';
+import { activeTracer, endSpan, failSpan } from './internal/tracing.js';
 import { fail, optionalNumber, primitiveName } from './internal/validate-options.js';
 
 /** Options for one `run()`. */
@@ -175,7 +175,7 @@ export class Primitive<in I, out O> {
 
     const scope = new Scope();
     const active = otelContext.active();
-    const span = tracingRegistered() ? tracer.startSpan(workflow, undefined, active) : undefined;
+    const span = activeTracer()?.startSpan(workflow, undefined, active);
     const recording = span !== undefined && span.isRecording();
     if (recording) {
       try {

@@ -34,7 +34,6 @@ export interface CreateFetchOptions {
 const DEFAULTS = { span: true, propagate: () => true } as const satisfies Required<Omit<CreateFetchOptions, 'fetch'>>;
 const PROPAGATE_ALL = { trace: true, baggage: true, correlationId: true, overwrite: false } as const;
 
-const tracer = trace.getTracer('@weft/http', '0.1.0');
 
 /**
  * Builds a fetch for outbound calls made inside a run. Each call:
@@ -149,7 +148,9 @@ function safePredicate(predicate: (url: URL) => boolean, url: URL): boolean {
 
 function startClientSpan(method: string, url: URL, parent: Context, secrets: readonly string[]): Span {
   const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
-  return tracer.startSpan(
+  // The tracer is looked up per call, not at import: an SDK registered later (or through another
+  // copy of @opentelemetry/api, or again after trace.disable()) is picked up.
+  return trace.getTracer('@weft/http', '0.1.0').startSpan(
     method,
     {
       kind: SpanKind.CLIENT,

@@ -1,20 +1,35 @@
-import { ProxyTracerProvider, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { ProxyTracerProvider, SpanStatusCode, trace, type Attributes, type Span, type Tracer, type TracerProvider } from '@opentelemetry/api';
 import type { Ctx } from './ctx.js';
 
-/** @internal The library tracer; a ProxyTracer, so an SDK registered later is picked up. */
-export const tracer = trace.getTracer('@weft/core', '0.1.0');
+const NAME = '@weft/core';
+const VERSION = '0.1.0';
 
 /** The API's no-op provider, which a global proxy with no SDK behind it delegates to. */
 const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();
 
+let cachedDelegate: unknown;
+let cachedTracer: Tracer | undefined;
+
 /**
- * Whether any tracer provider is registered. With none, every span would be a non-recording no-op,
- * so a run skips creating its root span at all (the hot path of an untraced service). Checked per
- * run, so an SDK registered later is picked up.
+ * The tracer of the tracer provider registered now, or undefined when none is (every span would be
+ * a non-recording no-op, so a run skips creating its root span at all: the hot path of an untraced
+ * service). Looked up per run, never cached at import: an SDK registered after `@weft/core` is
+ * imported, re-registered after `trace.disable()`, or registered through another installed copy of
+ * `@opentelemetry/api` (they share the global registration) is picked up. The tracer is cached per
+ * provider, so the lookup costs two property reads when nothing changed.
  */
-export function tracingRegistered(): boolean {
-  const provider = trace.getTracerProvider() as { getDelegate?: () => unknown };
-  return typeof provider.getDelegate !== 'function' || provider.getDelegate() !== NOOP_PROVIDER;
+export function activeTracer(): Tracer | undefined {
+  const provider = trace.getTracerProvider() as TracerProvider & { getDelegate?: () => TracerProvider };
+  const delegate = typeof provider.getDelegate === 'function' ? provider.getDelegate() : provider;
+  if (delegate === cachedDelegate) return cachedTracer;
+  cachedDelegate = delegate;
+  cachedTracer = isNoop(delegate) ? undefined : delegate.getTracer(NAME, VERSION);
+  return cachedTracer;
+}
+
+/** The no-op provider of this copy of the API, or of another copy (recognised by its class name). */
+function isNoop(provider: TracerProvider): boolean {
+  return provider === NOOP_PROVIDER || provider.constructor?.name === 'NoopTracerProvider';
 }
 
 /**
@@ -24,6 +39,8 @@ export function tracingRegistered(): boolean {
  */
 export function childSpan(ctx: Ctx, name: string, attributes: Attributes): { ctx: Ctx; span: Span | undefined } {
   if (ctx.span === undefined) return { ctx, span: undefined };
+  const tracer = activeTracer();
+  if (tracer === undefined) return { ctx, span: undefined };
   const span = tracer.startSpan(name, { attributes }, ctx.otel);
   const otel = trace.setSpan(ctx.otel, span);
   return { ctx: ctx.with({ span, otel }), span };
