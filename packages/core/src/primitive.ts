@@ -1,4 +1,3 @@
-import { context as otelContext, trace } from '@opentelemetry/api';
 import type { RunAttributes } from './context/run-context.js';
 import { acceptCorrelationId, type CorrelationIdRejection } from './context/correlation-id.js';
 import { AbortedError } from './errors/aborted-error.js';
@@ -11,6 +10,7 @@ import { raceAbort } from './internal/race.js';
 import { ledgerOfRun, type CostLedger } from './cost/ledger.js';
 import { Scope } from './internal/scope.js';
 import { activeTracer, endSpan, failSpan } from './internal/tracing.js';
+import { otelApi } from './internal/otel.js';
 import { fail, optionalNumber, primitiveName } from './internal/validate-options.js';
 
 /** Options for one `run()`. */
@@ -174,7 +174,9 @@ export class Primitive<in I, out O> {
     if (holder) holder.state = runState;
 
     const scope = new Scope();
-    const active = otelContext.active();
+    // Without anything registered with OpenTelemetry, the API is not even loaded (see otelApi).
+    const api = otelApi();
+    const active = api?.context.active();
     const span = activeTracer()?.startSpan(workflow, undefined, active);
     const recording = span !== undefined && span.isRecording();
     if (recording) {
@@ -192,7 +194,7 @@ export class Primitive<in I, out O> {
         // telemetry never breaks a workflow
       }
     }
-    const ctx = new Ctx(runState, this.name, scope, deadline, 1, recording ? span : undefined, recording ? trace.setSpan(active, span) : active);
+    const ctx = new Ctx(runState, this.name, scope, deadline, 1, recording ? span : undefined, recording ? api!.trace.setSpan(active!, span) : active);
 
     const watching = listening();
     const t0 = watching ? performance.now() : 0;

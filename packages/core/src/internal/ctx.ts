@@ -50,8 +50,8 @@ export class Ctx implements RunContext {
     readonly attempt: number,
     /** The current span when the trace is recording; undefined otherwise. */
     readonly span: Span | undefined,
-    /** The OpenTelemetry context to parent new spans on. */
-    readonly otel: OtelContext,
+    /** The OpenTelemetry context to parent new spans on; undefined while nothing is registered with OpenTelemetry (the API is not loaded). */
+    readonly otel: OtelContext | undefined,
   ) {}
 
   get correlationId(): string {

@@ -1,11 +1,9 @@
-import { ProxyTracerProvider, SpanStatusCode, trace, type Attributes, type Span, type Tracer, type TracerProvider } from '@opentelemetry/api';
+import type { Attributes, Span, Tracer, TracerProvider } from '@opentelemetry/api';
+import { otelApi } from './otel.js';
 import type { Ctx } from './ctx.js';
 
 const NAME = '@weft/core';
 const VERSION = '0.1.0';
-
-/** The API's no-op provider, which a global proxy with no SDK behind it delegates to. */
-const NOOP_PROVIDER = new ProxyTracerProvider().getDelegate();
 
 let cachedDelegate: unknown;
 let cachedTracer: Tracer | undefined;
@@ -19,17 +17,21 @@ let cachedTracer: Tracer | undefined;
  * provider, so the lookup costs two property reads when nothing changed.
  */
 export function activeTracer(): Tracer | undefined {
-  const provider = trace.getTracerProvider() as TracerProvider & { getDelegate?: () => TracerProvider };
+  const api = otelApi();
+  if (api === undefined) return undefined;
+  const provider = api.trace.getTracerProvider() as TracerProvider & { getDelegate?: () => TracerProvider };
   const delegate = typeof provider.getDelegate === 'function' ? provider.getDelegate() : provider;
   if (delegate === cachedDelegate) return cachedTracer;
   cachedDelegate = delegate;
-  cachedTracer = isNoop(delegate) ? undefined : delegate.getTracer(NAME, VERSION);
+  cachedTracer = isNoop(api, delegate) ? undefined : delegate.getTracer(NAME, VERSION);
   return cachedTracer;
 }
 
-/** The no-op provider of this copy of the API, or of another copy (recognised by its class name). */
-function isNoop(provider: TracerProvider): boolean {
-  return provider === NOOP_PROVIDER || provider.constructor?.name === 'NoopTracerProvider';
+let noopProvider: TracerProvider | undefined;
+/** The API's no-op provider (which a global proxy with no SDK behind it delegates to), of this copy of the API or of another (recognised by its class name). */
+function isNoop(api: NonNullable<ReturnType<typeof otelApi>>, provider: TracerProvider): boolean {
+  noopProvider ??= new api.ProxyTracerProvider().getDelegate();
+  return provider === noopProvider || provider.constructor?.name === 'NoopTracerProvider';
 }
 
 /**
@@ -42,7 +44,7 @@ export function childSpan(ctx: Ctx, name: string, attributes: Attributes): { ctx
   const tracer = activeTracer();
   if (tracer === undefined) return { ctx, span: undefined };
   const span = tracer.startSpan(name, { attributes }, ctx.otel);
-  const otel = trace.setSpan(ctx.otel, span);
+  const otel = otelApi()!.trace.setSpan(ctx.otel!, span);
   return { ctx: ctx.with({ span, otel }), span };
 }
 
@@ -51,7 +53,7 @@ export function failSpan(span: Span, error: unknown): void {
   try {
     if (error instanceof Error) span.recordException(error);
     else span.recordException(String(error));
-    span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+    span.setStatus({ code: 2 /* SpanStatusCode.ERROR */, message: error instanceof Error ? error.message : String(error) });
   } catch {
     // telemetry never breaks a workflow
   }

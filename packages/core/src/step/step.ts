@@ -1,4 +1,5 @@
-import { context as otelContext, type Span } from '@opentelemetry/api';
+import type { Span } from '@opentelemetry/api';
+import { otelApi } from '../internal/otel.js';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { RunContext } from '../context/run-context.js';
 import { ValidationError, type ValidationIssue } from '../errors/validation-error.js';
@@ -97,7 +98,7 @@ export function step(nameOrDefinition: string | StepDefinition<Schema | undefine
     let out: unknown;
     try {
       const c = ctx;
-      const call = (value: unknown): unknown => (span ? otelContext.with(c.otel, () => storage.run(c, fn, value, c)) : storage.run(c, fn, value, c));
+      const call = (value: unknown): unknown => (span ? otelApi()!.context.with(c.otel!, () => storage.run(c, fn, value, c)) : storage.run(c, fn, value, c));
       const value = inputSchema ? parse(inputSchema, input, name, 'input') : input;
       // A schema that validates asynchronously returns a promise: call the function once it settles.
       out = isThenable(value) ? Promise.resolve(value).then(call) : call(value);
