@@ -1,7 +1,15 @@
-import { LRUCache } from 'lru-cache';
+import { createRequire } from 'node:module';
+import type { LRUCache } from 'lru-cache';
 import { fail, optionalFunction, optionalNumber, optionsObject } from '../internal/validate-options.js';
 import type { CacheStore } from './cache-store.js';
 import { jsonSerializer } from './serializer.js';
+
+type LruModule = typeof import('lru-cache');
+let lruModule: LruModule | undefined;
+/** lru-cache, loaded when the first LruStore is built rather than when `@weft/core` is imported. */
+function lru(): LruModule {
+  return (lruModule ??= createRequire(import.meta.url)('lru-cache') as LruModule);
+}
 
 /** @internal What the cache keeps in an LruStore: the value by reference, with its expiry. */
 export interface Entry {
@@ -72,7 +80,7 @@ export class LruStore implements CacheStore {
     const size = optionalFunction<(value: unknown, key: string) => number>('sizeCalculation', o['sizeCalculation']);
     if (size !== undefined && maxSize === undefined) fail('maxSize', 'set when `sizeCalculation` is given', maxSize);
     const calc = size ?? defaultSize;
-    this.lru = new LRUCache<string, Entry>({
+    this.lru = new (lru().LRUCache)<string, Entry>({
       max,
       ...(maxSize !== undefined
         ? {
