@@ -1,11 +1,14 @@
-import * as nodeCrypto from 'node:crypto';
+import { nodeCrypto } from '../internal/crypto.js';
 
+type OneShot = (algorithm: string, data: string, encoding: 'hex') => string;
 // `crypto.hash` (Node >= 20.12) is a one-shot digest, noticeably cheaper than createHash for short input.
-const oneShot = (nodeCrypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+let oneShot: OneShot | null | undefined;
 
 /** @internal SHA-256 of a UTF-8 string, as 64 hex characters. */
 export function sha256Hex(text: string): string {
-  return oneShot !== undefined ? oneShot('sha256', text, 'hex') : nodeCrypto.createHash('sha256').update(text).digest('hex');
+  const crypto = nodeCrypto();
+  oneShot ??= (crypto as { hash?: OneShot }).hash ?? null;
+  return oneShot !== null ? oneShot('sha256', text, 'hex') : crypto.createHash('sha256').update(text).digest('hex');
 }
 
 /**

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID } from '../internal/crypto.js';
 
 const VALID = /^[A-Za-z0-9._:-]+$/;
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../internal/crypto.js';
 import type { RunContext } from '../context/run-context.js';
 import { BudgetExceededError } from '../errors/budget-exceeded-error.js';
 import { toError } from '../errors/non-error-thrown.js';
@@ -266,7 +266,7 @@ export function budget<I, O>(primitive: Primitive<I, O>, options: BudgetOptions<
 
   /** A keyed budget's partition, hashed: it identifies the key to telemetry without revealing it. */
   const partitionOf = (storeKey: string): string | undefined =>
-    storeKey === name ? undefined : createHash('sha256').update(storeKey).digest('base64url').slice(0, 16);
+    storeKey === name ? undefined : nodeCrypto().createHash('sha256').update(storeKey).digest('base64url').slice(0, 16);
 
   const reserve = (run: RunBudgets, amount: number): void => {
     const r = run.reserved.get(name);

@@ -1,12 +1,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomBytes, randomUUID } from 'node:crypto';
 import type { Context as OtelContext, Span } from '@opentelemetry/api';
 import type { RunAttributes, RunContext } from '../context/run-context.js';
 import type { CorrelationIdRejection } from '../context/correlation-id.js';
 import { AbortedError } from '../errors/aborted-error.js';
+import { nodeCrypto, randomUUID } from './crypto.js';
 import { Scope } from './scope.js';
 
-const RUN_PREFIX = randomBytes(6).toString('hex');
+/** A random per-process prefix of run IDs, made on the first run ID. */
+let runPrefix: string | undefined;
 let runCounter = 0;
 
 /**
@@ -33,7 +34,7 @@ export class RunState {
   }
   /** Unique per run in this process and across processes: a random process prefix and a counter. */
   get runId(): string {
-    return (this.rid ??= `${RUN_PREFIX}-${(++runCounter).toString(36)}`);
+    return (this.rid ??= `${(runPrefix ??= nodeCrypto().randomBytes(6).toString('hex'))}-${(++runCounter).toString(36)}`);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Attributes, Span } from '@opentelemetry/api';
-import pRetry, { AbortError as StopRetrying, type RetryContext } from 'p-retry';
+import type { RetryContext } from 'p-retry';
 import { isAbortedError } from '../errors/aborted-error.js';
 import { toError } from '../errors/non-error-thrown.js';
 import { RetryExhaustedError } from '../errors/retry-exhausted-error.js';
@@ -229,6 +229,21 @@ export function retry<I, O>(primitive: Primitive<I, O>, options?: RetryArg<O>): 
   return new Primitive(name, 'retry', exec);
 }
 
+/**
+ * p-retry, loaded on the first retry rather than on import: a run that never fails (and a process
+ * that only imports Weft) does not pay for it. Set once the import resolves.
+ */
+type PRetry = typeof import('p-retry');
+let pRetryModule: PRetry | undefined;
+let pRetryLoading: Promise<PRetry> | undefined;
+function loadPRetry(): Promise<PRetry> {
+  return (pRetryLoading ??= import('p-retry').then((m) => (pRetryModule = m)));
+}
+/** p-retry's `AbortError`: wraps an error to say "stop retrying, reject with this". Only called under p-retry, so loaded. */
+function stop(error: Error): Error {
+  return new pRetryModule!.AbortError(error);
+}
+
 /** Thrown into p-retry to say "retry: the decision and delay are made". Never escapes. */
 const RETRY = new Error('weft: retry scheduled');
 /** `decideResult` outcome: give the result back. */
@@ -272,6 +287,9 @@ class RetryRun<I, O> {
   private lastError: Error | undefined;
 
   private readonly loop = (): Promise<O> =>
+    (pRetryModule === undefined ? loadPRetry().then(this.retryLoop) : this.retryLoop(pRetryModule));
+
+  private readonly retryLoop = ({ default: pRetry }: PRetry): Promise<O> =>
     pRetry(this.next, {
       // p-retry's first attempt is our second: attempts 2..maxAttempts.
       retries: this.config.maxAttempts - 2,
@@ -290,7 +308,7 @@ class RetryRun<I, O> {
     const scope = this.ctx.scope;
     if (scope.aborted) {
       const error = abortReasonError(scope.reason);
-      return Promise.reject(new StopRetrying(this.giveUp('aborted', error, error)));
+      return Promise.reject(stop(this.giveUp('aborted', error, error)));
     }
     const ctx = this.ctx.with({ attempt: n });
     const max = this.config.maxAttempts;
@@ -313,12 +331,12 @@ class RetryRun<I, O> {
         again = retryIf(value, n);
       } catch (thrown) {
         const error = toError(thrown);
-        throw new StopRetrying(this.giveUp('not_retryable', error, error));
+        throw stop(this.giveUp('not_retryable', error, error));
       }
       if (again) {
         const decision = this.decideResult(value);
         if (decision === undefined) throw RETRY;
-        if (decision !== KEEP) throw new StopRetrying(decision);
+        if (decision !== KEEP) throw stop(decision);
         return value;
       }
     }
@@ -328,7 +346,7 @@ class RetryRun<I, O> {
 
   private readonly rejected = (thrown: unknown): never => {
     const final = this.decideError(thrown);
-    throw final === undefined ? RETRY : new StopRetrying(final);
+    throw final === undefined ? RETRY : stop(final);
   };
 
   private readonly onFailedAttempt = (context: RetryContext): Promise<void> =>

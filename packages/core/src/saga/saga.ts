@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID } from '../internal/crypto.js';
 import type { RunContext } from '../context/run-context.js';
 import { CompensationError } from '../errors/compensation-error.js';
 import { TimeoutError } from '../errors/timeout-error.js';
