@@ -50,3 +50,5 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   logLevel: 'warning',
 });
+
+execFileSync(process.execPath, [join(root, '..', '..', 'scripts', 'build-package.mjs'), '--stub-only'], { cwd: root, stdio: 'inherit' });
