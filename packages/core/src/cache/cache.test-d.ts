@@ -4,7 +4,7 @@ import type { Primitive } from '../primitive.js';
 import type { RunContext } from '../context/run-context.js';
 import { Cache, cache } from './cache.js';
 import type { CacheStore } from './cache-store.js';
-import { LruStore } from './lru-store.js';
+import { type LruStore } from './lru-store.js';
 
 interface User { id: string; name: string }
 const fetchUser = step('fetch-user', (id: string): User => ({ id, name: 'Ada' }));

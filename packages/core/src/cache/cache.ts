@@ -1,12 +1,13 @@
 import type { RunContext } from '../context/run-context.js';
-import { TimeoutError } from '../errors/timeout-error.js';
 import { toError } from '../errors/non-error-thrown.js';
 import type { CacheSetFailure } from '../events/event-types.js';
 import { abortReasonError, type Ctx } from '../internal/ctx.js';
 import { emit, listening } from '../internal/emit.js';
 import { isThenable } from '../internal/is-thenable.js';
 import { Scope } from '../internal/scope.js';
-import { fail, optionalBoolean, optionalFunction, optionalNumber, optionsObject, primitiveName } from '../internal/validate-options.js';
+import { awaitStore } from '../internal/await-store.js';
+import { errorFromJson, errorToJson, type ErrorJson } from '../internal/error-json.js';
+import { fail, optionalBoolean, optionalFunction, optionalNumber, optionsObject, primitiveName, shapeOf } from '../internal/validate-options.js';
 import { Primitive, type Exec } from '../primitive.js';
 import { checkStore, type CacheStore } from './cache-store.js';
 import { LruStore, type Entry } from './lru-store.js';
@@ -152,7 +153,7 @@ interface Flight<O> {
 
 interface SerialisedEntry {
   v?: unknown;
-  e?: { name: string; message: string; code?: unknown };
+  e?: ErrorJson;
   t: number;
   x: number | null;
 }
@@ -208,7 +209,7 @@ export class Cache<I = unknown, O = unknown> {
     if (!(typeof version === 'number' ? Number.isInteger(version) && version >= 0 : typeof version === 'string' && VERSION.test(version))) {
       fail('version', 'a non-negative integer or 1-32 characters from [A-Za-z0-9_.-]', version);
     }
-    this.version = String(version);
+    this.version = typeof version === 'number' ? version.toString() : (version as string);
     this.prefix = `weft:${this.namespace}:v${this.version}:`;
     this.keyFn = optionalFunction('key', o['key']);
     this.ttlMs = optionalNumber('ttlMs', o['ttlMs'], { min: 0, finite: false }) ?? DEFAULTS.ttlMs;
@@ -245,8 +246,8 @@ export class Cache<I = unknown, O = unknown> {
     } else {
       if (clone !== undefined) fail('clone', 'unset with a remote store (its values are always copies)', clone);
       if (serializer !== undefined) {
-        const s = serializer as Partial<CacheSerializer> | null;
-        if (typeof s !== 'object' || s === null || typeof s.serialize !== 'function' || typeof s.deserialize !== 'function') {
+        const s = shapeOf<CacheSerializer>(serializer);
+        if (s === undefined || typeof s.serialize !== 'function' || typeof s.deserialize !== 'function') {
           fail('serializer', 'an object with serialize and deserialize functions', serializer);
         }
       }
@@ -402,43 +403,15 @@ export class Cache<I = unknown, O = unknown> {
     }
     const scope = ctx.scope;
     const ms = Math.min(this.storeTimeoutMs, ctx.remaining());
-    return new Promise<O>((resolve, reject) => {
-      let done = false;
-      const timer = setTimeout(() => {
-        if (done) return;
-        done = true;
-        off();
-        resolve(this.miss(inner, key, input, ctx, new TimeoutError(ms, `The cache store did not answer within ${ms} ms`)));
-      }, ms);
-      const off = scope.onAbort((reason) => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        reject(abortReasonError(reason));
-      });
-      got.then(
-        (value) => {
-          if (done) return;
-          done = true;
-          clearTimeout(timer);
-          off();
-          let entry: Entry | undefined;
-          try {
-            entry = this.raw ? (value as Entry | undefined) : this.decode(value);
-          } catch (error) {
-            resolve(this.miss(inner, key, input, ctx, error));
-            return;
-          }
-          resolve(this.answer(inner, key, input, ctx, entry));
-        },
-        (error: unknown) => {
-          if (done) return;
-          done = true;
-          clearTimeout(timer);
-          off();
-          resolve(this.miss(inner, key, input, ctx, toError(error)));
-        },
-      );
+    return awaitStore(got, { ms, what: 'The cache store', scope }).then((answer) => {
+      if (!answer.ok) return this.miss(inner, key, input, ctx, answer.error);
+      let entry: Entry | undefined;
+      try {
+        entry = this.raw ? (answer.value as Entry | undefined) : this.decode(answer.value);
+      } catch (error) {
+        return this.miss(inner, key, input, ctx, error);
+      }
+      return this.answer(inner, key, input, ctx, entry);
     });
   }
 
@@ -500,7 +473,8 @@ export class Cache<I = unknown, O = unknown> {
         this.leave(key, flight, reason);
         reject(abortReasonError(reason));
       });
-      flight.promise.then((out) => {
+      // A flight's promise never rejects: it resolves with { ok, value | error }.
+      void flight.promise.then((out) => {
         off();
         if (out.ok) resolve(out.value);
         else reject(out.error);
@@ -567,7 +541,7 @@ export class Cache<I = unknown, O = unknown> {
       const entry: Entry = { v, e: isError, t: now, x };
       payload = entry;
     } else {
-      const entry: SerialisedEntry = isError ? { e: errorJson(value as Error), t: now, x: finite(x) } : { v: value, t: now, x: finite(x) };
+      const entry: SerialisedEntry = isError ? { e: errorToJson(value as Error), t: now, x: finite(x) } : { v: value, t: now, x: finite(x) };
       let text: unknown;
       try {
         text = this.serializer.serialize(entry);
@@ -616,10 +590,7 @@ export class Cache<I = unknown, O = unknown> {
     if (o.e !== undefined) {
       const e = o.e;
       if (typeof e !== 'object' || e === null || typeof e.message !== 'string') throw new TypeError('Malformed cache entry');
-      const error = new Error(e.message);
-      if (typeof e.name === 'string') error.name = e.name;
-      if (e.code !== undefined) (error as Error & { code?: unknown }).code = e.code;
-      return { v: error, e: true, t: o.t, x };
+      return { v: errorFromJson(e), e: true, t: o.t, x };
     }
     return { v: o.v, e: false, t: o.t, x };
   }
@@ -633,11 +604,6 @@ function noop(): void {}
 
 function finite(x: number): number | null {
   return Number.isFinite(x) ? x : null;
-}
-
-function errorJson(error: Error): { name: string; message: string; code?: unknown } {
-  const code = (error as Error & { code?: unknown }).code;
-  return typeof code === 'string' || typeof code === 'number' ? { name: error.name, message: error.message, code } : { name: error.name, message: error.message };
 }
 
 function tooLarge(bytes: number, max: number): RangeError {

@@ -1,10 +1,11 @@
 import { createRequire } from 'node:module';
+import type * as LruCacheModule from 'lru-cache';
 import type { LRUCache } from 'lru-cache';
 import { fail, optionalFunction, optionalNumber, optionsObject } from '../internal/validate-options.js';
 import type { CacheStore } from './cache-store.js';
 import { jsonSerializer } from './serializer.js';
 
-type LruModule = typeof import('lru-cache');
+type LruModule = typeof LruCacheModule;
 let lruModule: LruModule | undefined;
 /** lru-cache, loaded when the first LruStore is built rather than when `@weft/core` is imported. */
 function lru(): LruModule {

@@ -16,7 +16,6 @@ export interface CacheSerializer {
 }
 
 const TAG = '$w';
-const hasOwn = Object.prototype.hasOwnProperty;
 
 function replacer(this: unknown, key: string, value: unknown): unknown {
   // `value` has been through toJSON already (a Date is a string by now); read the original.
@@ -35,7 +34,7 @@ function replacer(this: unknown, key: string, value: unknown): unknown {
       if (original instanceof Map) return { [TAG]: 'M', v: [...original] };
       if (original instanceof Set) return { [TAG]: 'S', v: [...original] };
       // A user object that happens to have our tag key is escaped, so it can never be mistaken for one.
-      if (value === original && !Array.isArray(original) && hasOwn.call(original, TAG)) return { [TAG]: 'O', v: Object.entries(original) };
+      if (value === original && !Array.isArray(original) && Object.hasOwn(original, TAG)) return { [TAG]: 'O', v: Object.entries(original) };
       return value;
     default:
       return value;

@@ -36,7 +36,7 @@ async function outcomes(options: ChaosOptions<number, number>, n: number): Promi
       (v) => (v === -1 ? 'result' : 'pass'),
       (e: unknown) => (isChaosError(e) ? 'error' : 'pass'),
     );
-    out.push(r as Kind);
+    out.push(r);
   }
   return out;
 }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import type { Subscription } from 'rxjs';
-import { CircuitBreaker, circuitBreaker, type CircuitBreakerOptions, type CircuitStateChange } from './circuit-breaker.js';
+import { CircuitBreaker, circuitBreaker, type CircuitBreakerOptions, type CircuitBreakerSnapshot, type CircuitStateChange } from './circuit-breaker.js';
 import { step } from '../index.js';
 import { CircuitOpenError, isCircuitOpenError } from '../errors/circuit-open-error.js';
 import { ValidationError } from '../errors/validation-error.js';
@@ -378,7 +378,7 @@ describe('circuitBreaker', () => {
       await s.ok();
       await s.fail();
       await s.ok();
-      const copy = CircuitBreaker.fromJSON(JSON.parse(JSON.stringify(s.breaker)), { ...options, now: () => s.clock.t });
+      const copy = CircuitBreaker.fromJSON(JSON.parse(JSON.stringify(s.breaker)) as CircuitBreakerSnapshot, { ...options, now: () => s.clock.t });
       expect(copy.toJSON()).toEqual(s.breaker.toJSON());
       const guarded = step('other', () => {
         throw new Error('down');
@@ -530,7 +530,7 @@ describe('circuitBreaker', () => {
     await guarded.run(undefined).catch(() => {});
     const error = await guarded.run(undefined).catch((e: unknown) => e);
     expect((error as Error).message).toContain('"search"');
-    expect(seen[0]!.type === 'circuit.state_changed' && seen[0]!.breaker).toBe('search');
+    expect(seen[0]!.type === 'circuit.state_changed' && seen[0].breaker).toBe('search');
   });
 
   it('uses no timers and works with fake timers through Date.now()', async () => {

@@ -1,3 +1,5 @@
+import { shapeOf } from '../internal/validate-options.js';
+
 /** What a {@link Clock}'s `setTimeout` returns; only ever passed back to its `clearTimeout`. */
 export type TimerHandle = unknown;
 
@@ -82,9 +84,9 @@ export function useClock(clock: Clock): () => void {
 /** @internal Validates a `clock` option; returns it, or undefined when absent (use {@link currentClock}). */
 export function checkClock(option: string, value: unknown): Clock | undefined {
   if (value === undefined) return undefined;
-  const c = value as Partial<Clock> | null;
-  if (typeof c !== 'object' || c === null || typeof c.now !== 'function' || typeof c.setTimeout !== 'function' || typeof c.clearTimeout !== 'function') {
-    throw new TypeError(`Expected \`${option}\` to be a clock with now(), setTimeout() and clearTimeout(), got ${c === null ? 'null' : typeof value}`);
+  const c = shapeOf<Clock>(value);
+  if (c === undefined || typeof c.now !== 'function' || typeof c.setTimeout !== 'function' || typeof c.clearTimeout !== 'function') {
+    throw new TypeError(`Expected \`${option}\` to be a clock with now(), setTimeout() and clearTimeout(), got ${value === null ? 'null' : typeof value}`);
   }
   return value as Clock;
 }

@@ -14,8 +14,8 @@ describe('types flow through chains', () => {
   it('sequence and pipe keep input and output types', () => {
     expectTypeOf(sequence(parse, double, show)).toEqualTypeOf<Primitive<string, { text: string }>>();
     expectTypeOf(parse.pipe(double).pipe(show)).toEqualTypeOf<Primitive<string, { text: string }>>();
-    expectTypeOf(parse.run).parameter(0).toEqualTypeOf<string>();
-    expectTypeOf(parse.run).returns.toEqualTypeOf<Promise<number>>();
+    expectTypeOf<Parameters<typeof parse.run>[0]>().toEqualTypeOf<string>();
+    expectTypeOf<ReturnType<typeof parse.run>>().toEqualTypeOf<Promise<number>>();
   });
 
   it('mismatched chains fail to compile', () => {

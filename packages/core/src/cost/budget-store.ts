@@ -3,7 +3,7 @@
  *
  * @example
  * ```ts
- * const denied: BudgetCharge = { allowed: false, spent: 10.2 };
+ * const denied: BudgetCharge = { allowed: false, spent: 10_200_000_000 }; // $10.20 in nano-units
  * ```
  */
 export interface BudgetCharge {
@@ -31,7 +31,9 @@ export interface BudgetCharge {
  *   reservation it corrects, so the correction expires together with it) and answers the spend at
  *   `now`. A charge at a time already out of the window may be dropped.
  *
- * Amounts are compared as floating-point numbers. All callers of a key should pass the same
+ * **Amounts are integer nano-units** of the budget's currency (1e-9 of a unit: $0.30 is
+ * 300,000,000), so a store adds and compares them exactly (Redis `HINCRBY`, not `HINCRBYFLOAT`);
+ * `spent` answers are integers too. All callers of a key should pass the same
  * `windowMs`. A store may use its own clock instead of `now` (a Redis store may use `TIME`), but
  * then every caller of that store must. A store that throws, rejects or is slower than the
  * budget's `storeTimeoutMs` fails the call closed (or open with `failOpen: true`).

@@ -44,6 +44,9 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+/** Dollars as the integer nano-units a BudgetStore holds. */
+const usd = (dollars: number): number => Math.round(dollars * 1e9);
+
 describe('budget per run', () => {
   it('blocks the step before it runs once the run has spent its budget', async () => {
     const { s: pricey, calls } = spender('pricey', 4);
@@ -131,16 +134,16 @@ describe('budget over a rolling window', () => {
     const now = Date.now();
     const cheap = budget(spender('cheap', 2).s, { name: 'rec', window: { limit: 100, windowMs: HOUR }, estimate: 5, store });
     await cheap.run(undefined);
-    expect(store.spent('rec', HOUR, now + 10)).toBe(2);
+    expect(store.spent('rec', HOUR, now + 10)).toBe(usd(2));
     const dear = budget(spender('dear', 8).s, { name: 'rec', window: { limit: 100, windowMs: HOUR }, estimate: 5, store });
     await dear.run(undefined);
-    expect(store.spent('rec', HOUR, now + 10)).toBe(10);
+    expect(store.spent('rec', HOUR, now + 10)).toBe(usd(10));
     const failing = budget(step('fails', (_: unknown, ctx) => {
       recordCost(ctx, { amount: 1 });
       throw new Error('parse failed');
     }), { name: 'rec', window: { limit: 100, windowMs: HOUR }, estimate: 5, store });
     await expect(failing.run(undefined)).rejects.toThrow('parse failed');
-    expect(store.spent('rec', HOUR, now + 10)).toBe(11); // a failed call's recorded cost still counts
+    expect(store.spent('rec', HOUR, now + 10)).toBe(usd(11)); // a failed call's recorded cost still counts
   });
 
   it('charges only costs recorded inside the budgeted call, not a sibling\'s', async () => {
@@ -155,7 +158,7 @@ describe('budget over a rolling window', () => {
     });
     const total = await sequence(parallel([mine, sibling]), step('total', (_: unknown, ctx) => getLedger(ctx).total)).run(undefined);
     expect(total).toBe(51);
-    expect(store.spent('sib', HOUR, Date.now())).toBe(1);
+    expect(store.spent('sib', HOUR, Date.now())).toBe(usd(1));
   });
 
   it('charges what cost() extracts inside it, and every nested budget', async () => {
@@ -164,8 +167,8 @@ describe('budget over a rolling window', () => {
     const inner = budget(cost(chat), { name: 'inner', window: { limit: 100, windowMs: HOUR }, estimate: 1, store });
     const outer = budget(sequence(inner, step('more', (_: unknown, ctx) => recordCost(ctx, { amount: 0.5 }))), { name: 'outer', window: { limit: 100, windowMs: HOUR }, store });
     await outer.run(undefined);
-    expect(store.spent('inner', HOUR, Date.now())).toBe(3.5);
-    expect(store.spent('outer', HOUR, Date.now())).toBe(4);
+    expect(store.spent('inner', HOUR, Date.now())).toBe(usd(3.5));
+    expect(store.spent('outer', HOUR, Date.now())).toBe(usd(4));
   });
 
   it('lets spend expire after the window (fake timers)', async () => {
@@ -254,9 +257,9 @@ describe('budget per key', () => {
     await expect(guarded.run('bob')).resolves.toBe(4);
     expect(calls.n).toBe(4);
     const now = Date.now();
-    expect(store.spent('daily:alice', HOUR, now)).toBe(12);
-    expect(store.spent('daily:bob', HOUR, now)).toBe(4);
-    expect(store.spent('daily', HOUR, now)).toBe(0);
+    expect(store.spent('daily:alice', HOUR, now)).toBe(usd(12));
+    expect(store.spent('daily:bob', HOUR, now)).toBe(usd(4));
+    expect(store.spent('daily', HOUR, now)).toBe(usd(0));
   });
 
   it('charges the reconciled cost and refunds to the key the call was reserved under', async () => {
@@ -275,8 +278,8 @@ describe('budget per key', () => {
     };
     const guarded = budget(spender('llm', 2).s, { name: 'k', window: { limit: 100, windowMs: HOUR }, estimate: 5, store, key: (_: unknown, ctx) => String(ctx.attributes.tenant) });
     await guarded.run(undefined, { attributes: { tenant: 't1' } });
-    expect(keys).toEqual(['try k:t1', 'charge k:t1 -3']);
-    expect(local.spent('k:t1', HOUR, Date.now())).toBe(2);
+    expect(keys).toEqual(['try k:t1', `charge k:t1 ${usd(-3)}`]);
+    expect(local.spent('k:t1', HOUR, Date.now())).toBe(usd(2));
   });
 
   it('reports events under the plain budget name, so metric labels stay bounded', async () => {
@@ -381,7 +384,7 @@ describe('budget store failures', () => {
     try {
       await expect(budget(s, { name: 'open', window: { limit: 10, windowMs: HOUR }, store, failOpen: true, estimate: 1 }).run(undefined)).resolves.toBe(2);
       expect(calls.n).toBe(1);
-      expect(charged).toBe(2);
+      expect(charged).toBe(usd(2));
       expect(ev.of('budget.store_error')[0]).toMatchObject({ budget: 'open', failOpen: true, operation: 'reserve', reason: 'error' });
     } finally {
       ev.stop();
@@ -405,10 +408,10 @@ describe('budget store failures', () => {
     await vi.advanceTimersByTimeAsync(100);
     await expect(p).resolves.toBe(2);
     expect(calls.n).toBe(1);
-    expect(charges).toEqual([2]);
-    answer!({ allowed: true, spent: 3 });
+    expect(charges).toEqual([usd(2)]);
+    answer!({ allowed: true, spent: usd(3) });
     await vi.advanceTimersByTimeAsync(0);
-    expect(charges).toEqual([2, -3]);
+    expect(charges).toEqual([usd(2), usd(-3)]);
     expect(vi.getTimerCount()).toBe(0);
   });
 

@@ -1,13 +1,15 @@
-import { nodeCrypto } from '../internal/crypto.js';
+import { checkClock, currentClock, type Clock } from '../clock/clock.js';
 import type { RunContext } from '../context/run-context.js';
 import { BudgetExceededError } from '../errors/budget-exceeded-error.js';
 import { toError } from '../errors/non-error-thrown.js';
-import { TimeoutError } from '../errors/timeout-error.js';
+import { awaitStore, type StoreAnswer } from '../internal/await-store.js';
+import { nodeCrypto } from '../internal/crypto.js';
 import { abortReasonError, type Ctx, type RunState } from '../internal/ctx.js';
 import { emit, listening } from '../internal/emit.js';
 import { isThenable } from '../internal/is-thenable.js';
+import { fromNanos, MAX_AMOUNT, toNanos } from '../internal/money.js';
 import { Scope } from '../internal/scope.js';
-import { fail, number, optionalBoolean, optionalFunction, optionalNumber, optionsObject, primitiveName } from '../internal/validate-options.js';
+import { fail, number, optionalBoolean, optionalFunction, optionalNumber, optionsObject, primitiveName, show } from '../internal/validate-options.js';
 import { Primitive, type Exec } from '../primitive.js';
 import type { BudgetCharge, BudgetStore } from './budget-store.js';
 import { closeSink, openSink, type CostSink } from './cost-sink.js';
@@ -66,11 +68,15 @@ export interface BudgetOptions<I = unknown> {
    * @default false
    */
   readonly failOpen?: boolean;
+  /** The clock that timestamps window charges. @default the current clock (`useClock`), else the system clock */
+  readonly clock?: Clock;
 }
 
 const DEFAULTS = { estimate: 0, warnAt: 0.8, storeTimeoutMs: 1_000, failOpen: false } as const satisfies Required<
-  Omit<BudgetOptions, 'name' | 'perRun' | 'window' | 'store' | 'key'>
+  Omit<BudgetOptions, 'name' | 'perRun' | 'window' | 'store' | 'key' | 'clock'>
 >;
+
+const KNOWN = ['name', 'perRun', 'window', 'key', 'estimate', 'warnAt', 'store', 'storeTimeoutMs', 'failOpen', 'clock'] as const;
 
 /** The longest key `key()` may return. */
 const MAX_KEY_LENGTH = 200;
@@ -78,20 +84,320 @@ const MAX_KEY_LENGTH = 200;
 let sharedStore: LocalBudgetStore | undefined;
 const RUN_BUDGETS = Symbol('weft.budget.run');
 
-/** Per-run state of per-run budgets, keyed by budget name. */
+/** Per-run state of per-run budgets, keyed by budget name. Amounts in nano-units. */
 interface RunBudgets {
   /** Estimates of calls in flight, so concurrent calls cannot all pass the same check. */
-  readonly reserved: Map<string, { amount: number; calls: number }>;
+  readonly reserved: Map<string, { nanos: number; calls: number }>;
   /** Budgets whose warning has fired in this run (a run's spend only grows, so once is enough). */
   readonly warned: Set<string>;
 }
 
-/** Distinguishes a failed store from an abort of the call while waiting for it. */
-class StoreFailure {
+/** A store failure: why, and the error (a TimeoutError for `timeout`). */
+type StoreFailure = Extract<StoreAnswer<unknown>, { ok: false }>;
+
+/** A budget's validated options; every amount in integer nano-units. Shared by its calls. */
+class BudgetPolicy<I> {
+  readonly name: string;
+  readonly perRun: number | undefined;
+  readonly limit: number;
+  readonly windowMs: number;
+  readonly store: BudgetStore | undefined;
+  readonly storeTimeoutMs: number;
+  readonly failOpen: boolean;
+  readonly runWarnAt: number;
+  readonly windowWarnAt: number;
+  private readonly estimateFn: ((input: I) => number) | undefined;
+  private readonly estimateNanos: number;
+  private readonly keyFn: ((input: I, ctx: RunContext) => string) | undefined;
+  private readonly clockOption: Clock | undefined;
+
+  constructor(options: unknown) {
+    if (typeof options !== 'object' || options === null) fail('options', 'an options object with `name` and `perRun` or `window`', options);
+    const o = optionsObject('options', options, KNOWN, 'budget');
+    this.name = primitiveName('name', o.name);
+    const perRun = amount('perRun', o.perRun);
+    if (perRun === 0) fail('perRun', 'a number > 0', o.perRun);
+    this.perRun = perRun;
+    let limit = 0;
+    let windowMs = 0;
+    if (o.window !== undefined) {
+      const w = optionsObject('window', o.window, ['limit', 'windowMs'], 'budget window');
+      limit = amount('window.limit', w.limit) ?? fail('window.limit', 'a number > 0', w.limit);
+      if (limit === 0) fail('window.limit', 'a number > 0', w.limit);
+      windowMs = optionalNumber('window.windowMs', w.windowMs, { min: 1, integer: true }) ?? fail('window.windowMs', 'an integer >= 1', w.windowMs);
+    }
+    this.limit = limit;
+    this.windowMs = windowMs;
+    if (perRun === undefined && windowMs === 0) fail('perRun', 'a number > 0 (or give `window`): a budget needs a limit', o.perRun);
+    if (typeof o.estimate === 'function') {
+      this.estimateFn = o.estimate as (input: I) => number;
+      this.estimateNanos = 0;
+    } else {
+      this.estimateNanos = amount('estimate', o.estimate) ?? DEFAULTS.estimate;
+    }
+    const warnAt = number('warnAt', o.warnAt, DEFAULTS.warnAt, { min: 0, max: 1 });
+    if (warnAt === 0) fail('warnAt', 'a number > 0 and <= 1', warnAt);
+    this.runWarnAt = perRun === undefined ? 0 : Math.ceil(warnAt * perRun);
+    this.windowWarnAt = Math.ceil(warnAt * limit);
+    this.storeTimeoutMs = number('storeTimeoutMs', o.storeTimeoutMs, DEFAULTS.storeTimeoutMs, { min: 1, max: 2_147_483_647 });
+    this.failOpen = optionalBoolean('failOpen', o.failOpen) ?? DEFAULTS.failOpen;
+    if (windowMs > 0) {
+      if (o.store === undefined) this.store = sharedStore ??= new LocalBudgetStore();
+      else {
+        const s = o.store as BudgetStore;
+        if (typeof s !== 'object' || s === null || typeof s.tryCharge !== 'function' || typeof s.charge !== 'function') {
+          fail('store', 'a BudgetStore with tryCharge() and charge()', o.store);
+        }
+        this.store = s;
+      }
+    } else if (o.store !== undefined) {
+      fail('window', 'a rolling window { limit, windowMs } when `store` is given', o.window);
+    }
+    this.keyFn = optionalFunction<(input: I, ctx: RunContext) => string>('key', o.key);
+    if (this.keyFn !== undefined && windowMs === 0) fail('window', 'a rolling window { limit, windowMs } when `key` is given', o.window);
+    this.clockOption = checkClock('clock', o.clock);
+  }
+
+  get hasWindow(): boolean {
+    return this.windowMs > 0;
+  }
+
+  now(): number {
+    return (this.clockOption ?? currentClock()).now();
+  }
+
+  /** The call's estimate, in nano-units. */
+  estimateOf(input: I): number {
+    if (this.estimateFn === undefined) return this.estimateNanos;
+    const value = this.estimateFn(input);
+    if (typeof value !== 'number' || !(value >= 0 && value <= MAX_AMOUNT)) fail('estimate', `a function returning a number >= 0 and <= ${MAX_AMOUNT}`, value);
+    return toNanos(value);
+  }
+
+  /** The store key of the call: the name, or `<name>:<key>` for a keyed budget. */
+  storeKeyOf(input: I, ctx: Ctx): string {
+    if (this.keyFn === undefined) return this.name;
+    const value = this.keyFn(input, ctx);
+    if (typeof value !== 'string' || value.length === 0 || value.length > MAX_KEY_LENGTH) fail('key', `a function returning a string of 1-${MAX_KEY_LENGTH} characters`, value);
+    return `${this.name}:${value}`;
+  }
+
+  /** A keyed budget's partition, hashed: it identifies the key to telemetry without revealing it. */
+  partitionOf(storeKey: string): string | undefined {
+    return storeKey === this.name ? undefined : nodeCrypto().createHash('sha256').update(storeKey).digest('base64url').slice(0, 16);
+  }
+
+  emitBudget(ctx: Ctx, type: 'budget.warning' | 'budget.exceeded' | 'budget.usage', scope: 'run' | 'window', spent: number, max: number, partition?: string): void {
+    emit(ctx, 'budget', { type, budget: this.name, scope, spent: fromNanos(spent), limit: fromNanos(max), utilisation: spent / max, partition });
+  }
+
+  storeFailed(ctx: Ctx, operation: 'reserve' | 'charge', failure: StoreFailure): void {
+    if (listening()) emit(ctx, 'budget', { type: 'budget.store_error', budget: this.name, failOpen: this.failOpen, operation, reason: failure.reason, error: failure.error });
+  }
+}
+
+/**
+ * One call through a budget: reserve (per run, then in the window), run, then settle the window's
+ * account with what the call actually recorded. Every amount is in integer nano-units.
+ */
+class BudgetCall<I, O> {
+  private readonly storeKey: string;
+  private readonly amount: number;
+  private readonly run: RunBudgets | undefined;
+  /** When the window's reservation was made: corrections are charged at the same time, so they expire together. */
+  private at = 0;
+  /** The window's answer to the reservation; undefined when it failed open. */
+  private reserved: BudgetCharge | undefined;
+
   constructor(
-    readonly reason: 'error' | 'timeout',
-    readonly error: Error,
-  ) {}
+    private readonly policy: BudgetPolicy<I>,
+    private readonly inner: Exec<I, O>,
+    private readonly input: I,
+    private readonly ctx: Ctx,
+    storeKey: string,
+    amount: number,
+    run: RunBudgets | undefined,
+  ) {
+    this.storeKey = storeKey;
+    this.amount = amount;
+    this.run = run;
+  }
+
+  /** Reserves in the window, then runs. The per-run reservation is already made. */
+  start(): Promise<O> {
+    const policy = this.policy;
+    if (!policy.hasWindow) return this.call();
+    this.at = policy.now();
+    let answer: BudgetCharge | PromiseLike<BudgetCharge>;
+    try {
+      answer = policy.store!.tryCharge(this.storeKey, this.amount, policy.limit, policy.windowMs, this.at);
+    } catch (error) {
+      return this.storeDown({ ok: false, reason: 'error', error: toError(error) });
+    }
+    if (!isThenable<BudgetCharge>(answer)) return this.answered(answer);
+    const late = (value: BudgetCharge): void => {
+      if (value?.allowed) this.refund();
+    };
+    return awaitStore(answer, { ms: policy.storeTimeoutMs, what: `Budget store for "${policy.name}"`, scope: this.ctx.scope, late }).then(
+      (a) => (a.ok ? this.answered(a.value) : this.storeDown(a)),
+      (aborted: unknown) => {
+        this.releaseRun();
+        throw aborted;
+      },
+    );
+  }
+
+  /** The window's reservation answered. */
+  private answered(answer: BudgetCharge): Promise<O> {
+    const { policy, ctx, storeKey, amount } = this;
+    if (typeof answer !== 'object' || answer === null || typeof answer.allowed !== 'boolean' || !Number.isSafeInteger(answer.spent)) {
+      return this.storeDown({ ok: false, reason: 'error', error: new TypeError(`Budget store for "${policy.name}" answered ${show(answer)}, not { allowed, spent } in integer nano-units`) });
+    }
+    if (!answer.allowed) {
+      this.releaseRun();
+      if (listening()) policy.emitBudget(ctx, 'budget.exceeded', 'window', answer.spent, policy.limit, policy.partitionOf(storeKey));
+      const key = storeKey === policy.name ? undefined : storeKey.slice(policy.name.length + 1);
+      return Promise.reject(exceeded(policy.name, 'window', answer.spent, policy.limit, amount, key));
+    }
+    if (listening() && answer.spent - amount < policy.windowWarnAt && answer.spent >= policy.windowWarnAt) {
+      policy.emitBudget(ctx, 'budget.warning', 'window', answer.spent, policy.limit, policy.partitionOf(storeKey));
+    }
+    if (ctx.scope.aborted) {
+      // Aborted while the store answered: give the reservation back.
+      this.refund();
+      this.releaseRun();
+      return Promise.reject(abortReasonError(ctx.scope.reason));
+    }
+    this.reserved = answer;
+    return this.call();
+  }
+
+  private storeDown(failure: StoreFailure): Promise<O> {
+    const policy = this.policy;
+    policy.storeFailed(this.ctx, 'reserve', failure);
+    if (policy.failOpen) return this.call();
+    this.releaseRun();
+    const error = new BudgetExceededError(
+      policy.name,
+      fromNanos(policy.limit),
+      Number.NaN,
+      `Budget "${policy.name}" could not be checked: its store ${failure.reason === 'timeout' ? `did not answer within ${policy.storeTimeoutMs} ms` : `failed (${failure.error.message})`}; the call was refused (failOpen: false)`,
+    );
+    Object.defineProperty(error, 'cause', { value: failure.error, writable: true, configurable: true, enumerable: false });
+    return Promise.reject(error);
+  }
+
+  /** Runs the call (with a cost sink when there is a window to settle), then settles. */
+  private call(): Promise<O> {
+    let scope: Scope | undefined;
+    let sink: CostSink | undefined;
+    let out: Promise<O>;
+    try {
+      if (this.policy.hasWindow) {
+        scope = new Scope(this.ctx.scope);
+        sink = openSink(scope);
+        out = this.inner(this.input, this.ctx.with({ scope }));
+      } else {
+        out = this.inner(this.input, this.ctx);
+      }
+    } catch (error) {
+      out = Promise.reject(toError(error));
+    }
+    return out.then(
+      (output) => {
+        const done = this.settle(scope, sink);
+        return done === undefined ? output : done.then(() => output);
+      },
+      (error: unknown) => {
+        const done = this.settle(scope, sink);
+        if (done === undefined) throw error;
+        return done.then(() => {
+          throw error;
+        });
+      },
+    );
+  }
+
+  /** After the call: the per-run account, then the window's (charge what was recorded beyond the reservation, or refund the rest). */
+  private settle(scope: Scope | undefined, sink: CostSink | undefined): void | Promise<void> {
+    if (this.run !== undefined) this.afterRun();
+    if (scope === undefined || sink === undefined) return;
+    closeSink(scope);
+    scope.dispose();
+    const reserved = this.reserved;
+    // Reserved: charge the difference. Not reserved (failed open): charge the whole actual cost.
+    const delta = reserved === undefined ? sink.nanos : sink.nanos - this.amount;
+    if (delta === 0) {
+      this.afterWindow(reserved?.spent, 0, reserved?.spent);
+      return;
+    }
+    const spent = this.charge(delta);
+    if (!isThenable<number | undefined>(spent)) {
+      this.afterWindow(undefined, delta, spent);
+      return;
+    }
+    return spent.then((value) => this.afterWindow(undefined, delta, value));
+  }
+
+  /** Charges `delta` at the reservation's time; the spend afterwards, or undefined when the store failed (reported, never thrown). */
+  private charge(delta: number): number | undefined | Promise<number | undefined> {
+    const policy = this.policy;
+    let answer: number | PromiseLike<number>;
+    try {
+      answer = policy.store!.charge(this.storeKey, delta, policy.windowMs, this.at, policy.now());
+    } catch (error) {
+      policy.storeFailed(this.ctx, 'charge', { ok: false, reason: 'error', error: toError(error) });
+      return undefined;
+    }
+    if (!isThenable<number>(answer)) return answer;
+    return awaitStore(answer, { ms: policy.storeTimeoutMs, what: `Budget store for "${policy.name}"` }).then((a) => {
+      if (a.ok) return a.value;
+      policy.storeFailed(this.ctx, 'charge', a);
+      return undefined;
+    });
+  }
+
+  /** Gives the window's reservation back, best effort: it expires with the window anyway. */
+  private refund(): void {
+    if (this.amount === 0) return;
+    const policy = this.policy;
+    try {
+      const answer = policy.store!.charge(this.storeKey, -this.amount, policy.windowMs, this.at, policy.now());
+      if (isThenable(answer)) Promise.resolve(answer).catch(noop);
+    } catch {
+      // best effort
+    }
+  }
+
+  private afterWindow(before: number | undefined, delta: number, spent: number | undefined): void {
+    if (typeof spent !== 'number' || !listening()) return;
+    const { policy, ctx, storeKey } = this;
+    const prior = before ?? spent - delta;
+    const partition = policy.partitionOf(storeKey);
+    if (prior < policy.windowWarnAt && spent >= policy.windowWarnAt) policy.emitBudget(ctx, 'budget.warning', 'window', spent, policy.limit, partition);
+    policy.emitBudget(ctx, 'budget.usage', 'window', spent, policy.limit, partition);
+  }
+
+  private afterRun(): void {
+    const { policy, ctx, run } = this;
+    this.releaseRun();
+    const total = runTotal(ctx.run);
+    if (total >= policy.runWarnAt && !run!.warned.has(policy.name)) {
+      run!.warned.add(policy.name);
+      if (listening()) policy.emitBudget(ctx, 'budget.warning', 'run', total, policy.perRun!);
+    }
+    if (listening()) policy.emitBudget(ctx, 'budget.usage', 'run', total, policy.perRun!);
+  }
+
+  /** Takes this call's estimate out of the run's reservations. */
+  private releaseRun(): void {
+    const run = this.run;
+    if (run === undefined) return;
+    const r = run.reserved.get(this.policy.name);
+    if (r === undefined) return;
+    if (--r.calls === 0) run.reserved.delete(this.policy.name);
+    else r.nanos -= this.amount;
+  }
 }
 
 /**
@@ -140,300 +446,37 @@ class StoreFailure {
  */
 export function budget<I, O>(primitive: Primitive<I, O>, options: BudgetOptions<I>): Primitive<I, O> {
   if (!(primitive instanceof Primitive)) fail('primitive', 'a primitive', primitive);
-  if (typeof options !== 'object' || options === null) fail('options', 'an options object with `name` and `perRun` or `window`', options);
-  const o = optionsObject('options', options);
-  const name = primitiveName('name', o.name);
-  const perRun = optionalNumber('perRun', o.perRun, { min: 0 });
-  if (perRun !== undefined && perRun <= 0) fail('perRun', 'a number > 0', perRun);
-  let limit = 0;
-  let windowMs = 0;
-  const hasWindow = o.window !== undefined;
-  if (hasWindow) {
-    const w = optionsObject('window', o.window);
-    limit = optionalNumber('window.limit', w.limit, { min: 0 }) ?? fail('window.limit', 'a number > 0', w.limit);
-    if (limit <= 0) fail('window.limit', 'a number > 0', limit);
-    windowMs = optionalNumber('window.windowMs', w.windowMs, { min: 1, integer: true }) ?? fail('window.windowMs', 'an integer >= 1', w.windowMs);
-  }
-  if (perRun === undefined && !hasWindow) fail('perRun', 'a number > 0 (or give `window`): a budget needs a limit', o.perRun);
-  let estimateFn: ((input: I) => number) | undefined;
-  let estimateValue: number = DEFAULTS.estimate;
-  if (typeof o.estimate === 'function') estimateFn = o.estimate as (input: I) => number;
-  else estimateValue = number('estimate', o.estimate, DEFAULTS.estimate, { min: 0 });
-  const warnAt = number('warnAt', o.warnAt, DEFAULTS.warnAt, { min: 0, max: 1 });
-  if (warnAt === 0) fail('warnAt', 'a number > 0 and <= 1', warnAt);
-  const storeTimeoutMs = number('storeTimeoutMs', o.storeTimeoutMs, DEFAULTS.storeTimeoutMs, { min: 1, max: 2_147_483_647 });
-  const failOpen = optionalBoolean('failOpen', o.failOpen) ?? DEFAULTS.failOpen;
-  let store: BudgetStore | undefined;
-  if (hasWindow) {
-    if (o.store === undefined) store = sharedStore ??= new LocalBudgetStore();
-    else {
-      const s = o.store as BudgetStore;
-      if (typeof s !== 'object' || s === null || typeof s.tryCharge !== 'function' || typeof s.charge !== 'function') {
-        fail('store', 'a BudgetStore with tryCharge() and charge()', o.store);
-      }
-      store = s;
-    }
-  } else if (o.store !== undefined) {
-    fail('window', 'a rolling window { limit, windowMs } when `store` is given', o.window);
-  }
-  const keyFn = optionalFunction<(input: I, ctx: RunContext) => string>('key', o.key);
-  if (keyFn !== undefined && !hasWindow) fail('window', 'a rolling window { limit, windowMs } when `key` is given', o.window);
+  const policy = new BudgetPolicy<I>(options);
   const inner = primitive.exec;
-  const runWarnAt = perRun === undefined ? 0 : warnAt * perRun;
-  const windowWarnAt = warnAt * limit;
-
-  const estimateOf = (input: I): number => {
-    if (estimateFn === undefined) return estimateValue;
-    const value = estimateFn(input);
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) fail('estimate', 'a function returning a finite number >= 0', value);
-    return value;
-  };
-
-  const keyOf = (input: I, ctx: Ctx): string => {
-    const value = keyFn!(input, ctx);
-    if (typeof value !== 'string' || value.length === 0 || value.length > MAX_KEY_LENGTH) fail('key', `a function returning a string of 1-${MAX_KEY_LENGTH} characters`, value);
-    return value;
-  };
-
-  const storeFailed = (ctx: Ctx, operation: 'reserve' | 'charge', failure: StoreFailure): void => {
-    if (listening()) emit(ctx, 'budget', { type: 'budget.store_error', budget: name, failOpen, operation, reason: failure.reason, error: failure.error });
-  };
-
-  /** Waits for the store's answer, bounded by `storeTimeoutMs` and the call's scope; nothing outlives it. */
-  const awaitStore = <T>(answer: PromiseLike<T>, scope: Scope | undefined, late: ((value: T) => void) | undefined): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      let settled = false;
-      const timer = setTimeout(() => {
-        if (settled) return;
-        settled = true;
-        off?.();
-        reject(new StoreFailure('timeout', new TimeoutError(storeTimeoutMs, `Budget store for "${name}" did not answer within ${storeTimeoutMs} ms`)));
-      }, storeTimeoutMs);
-      const off = scope?.onAbort((reason) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        reject(abortReasonError(reason));
-      });
-      answer.then(
-        (value) => {
-          if (settled) {
-            late?.(value);
-            return;
-          }
-          settled = true;
-          clearTimeout(timer);
-          off?.();
-          resolve(value);
-        },
-        (error: unknown) => {
-          if (settled) return;
-          settled = true;
-          clearTimeout(timer);
-          off?.();
-          reject(new StoreFailure('error', toError(error)));
-        },
-      );
-    });
-
-  /** Charges the difference between actual and reserved; resolves to the spend afterwards, or undefined when unknown. */
-  const reconcile = (ctx: Ctx, storeKey: string, delta: number, at: number): number | undefined | Promise<number | undefined> => {
-    const now = Date.now();
-    let answer: number | PromiseLike<number>;
-    try {
-      answer = store!.charge(storeKey, delta, windowMs, at, now);
-    } catch (error) {
-      storeFailed(ctx, 'charge', new StoreFailure('error', toError(error)));
-      return undefined;
-    }
-    if (!isThenable<number>(answer)) return answer;
-    return awaitStore(answer, undefined, undefined).then(
-      (spent) => spent,
-      (failure: StoreFailure) => {
-        storeFailed(ctx, 'charge', failure);
-        return undefined;
-      },
-    );
-  };
-
-  const afterWindow = (ctx: Ctx, storeKey: string, before: number | undefined, delta: number, spent: number | undefined): void => {
-    if (spent === undefined || typeof spent !== 'number' || !listening()) return;
-    const prior = before ?? spent - delta;
-    const partition = partitionOf(storeKey);
-    if (prior < windowWarnAt && spent >= windowWarnAt) emitBudget(ctx, 'budget.warning', 'window', spent, limit, partition);
-    emitBudget(ctx, 'budget.usage', 'window', spent, limit, partition);
-  };
-
-  /** A keyed budget's partition, hashed: it identifies the key to telemetry without revealing it. */
-  const partitionOf = (storeKey: string): string | undefined =>
-    storeKey === name ? undefined : nodeCrypto().createHash('sha256').update(storeKey).digest('base64url').slice(0, 16);
-
-  const reserve = (run: RunBudgets, amount: number): void => {
-    const r = run.reserved.get(name);
-    if (r === undefined) run.reserved.set(name, { amount, calls: 1 });
-    else {
-      r.amount += amount;
-      r.calls++;
-    }
-  };
-  const release = (run: RunBudgets, amount: number): void => {
-    const r = run.reserved.get(name);
-    if (r === undefined) return;
-    // Deleting at the last call keeps float residue from building up.
-    if (--r.calls === 0) run.reserved.delete(name);
-    else r.amount -= amount;
-  };
-
-  const afterRun = (ctx: Ctx, run: RunBudgets, amount: number): void => {
-    release(run, amount);
-    const total = runTotal(ctx.run);
-    if (total >= runWarnAt && !run.warned.has(name)) {
-      run.warned.add(name);
-      if (listening()) emitBudget(ctx, 'budget.warning', 'run', total, perRun!);
-    }
-    if (listening()) emitBudget(ctx, 'budget.usage', 'run', total, perRun!);
-  };
-
-  const emitBudget = (ctx: Ctx, type: 'budget.warning' | 'budget.exceeded' | 'budget.usage', scope: 'run' | 'window', spent: number, max: number, partition?: string): void => {
-    emit(ctx, 'budget', { type, budget: name, scope, spent, limit: max, utilisation: spent / max, partition });
-  };
-
-  /** Runs the call, then settles the per-run reservation and the window's accounts. */
-  const call = (input: I, ctx: Ctx, storeKey: string, amount: number, run: RunBudgets | undefined, reserved: BudgetCharge | undefined, at: number): Promise<O> => {
-    let scope: Scope | undefined;
-    let sink: CostSink | undefined;
-    let inner$: Promise<O>;
-    try {
-      if (hasWindow) {
-        scope = new Scope(ctx.scope);
-        sink = openSink(scope);
-        inner$ = inner(input, ctx.with({ scope }));
-      } else {
-        inner$ = inner(input, ctx);
-      }
-    } catch (error) {
-      inner$ = Promise.reject(toError(error));
-    }
-    const settle = (): void | Promise<void> => {
-      if (run !== undefined) afterRun(ctx, run, amount);
-      if (scope === undefined || sink === undefined) return;
-      closeSink(scope);
-      scope.dispose();
-      // Reserved: charge the difference. Not reserved (failed open): charge the whole actual cost.
-      const delta = reserved === undefined ? sink.amount : sink.amount - amount;
-      if (delta === 0) {
-        afterWindow(ctx, storeKey, reserved?.spent, 0, reserved?.spent);
-        return;
-      }
-      const spent = reconcile(ctx, storeKey, delta, at);
-      if (!isThenable<number | undefined>(spent)) {
-        afterWindow(ctx, storeKey, undefined, delta, spent);
-        return;
-      }
-      return spent.then((value) => afterWindow(ctx, storeKey, undefined, delta, value));
-    };
-    return inner$.then(
-      (output) => {
-        const done = settle();
-        return done === undefined ? output : done.then(() => output);
-      },
-      (error: unknown) => {
-        const done = settle();
-        if (done === undefined) throw error;
-        return done.then(() => {
-          throw error;
-        });
-      },
-    );
-  };
-
-  /** The window's reservation answered. */
-  const reservedWindow = (input: I, ctx: Ctx, storeKey: string, amount: number, run: RunBudgets | undefined, at: number, answer: BudgetCharge): Promise<O> => {
-    if (typeof answer !== 'object' || answer === null || typeof answer.allowed !== 'boolean' || typeof answer.spent !== 'number') {
-      return storeDown(input, ctx, storeKey, amount, run, at, new StoreFailure('error', new TypeError(`Budget store for "${name}" answered ${String(answer)}, not { allowed, spent }`)));
-    }
-    if (!answer.allowed) {
-      if (run !== undefined) release(run, amount);
-      if (listening()) emitBudget(ctx, 'budget.exceeded', 'window', answer.spent, limit, partitionOf(storeKey));
-      const key = storeKey === name ? undefined : storeKey.slice(name.length + 1);
-      return Promise.reject(new BudgetExceededError(name, limit, answer.spent, exhausted(name, 'window', answer.spent, limit, amount, key)));
-    }
-    if (listening() && answer.spent - amount < windowWarnAt && answer.spent >= windowWarnAt) emitBudget(ctx, 'budget.warning', 'window', answer.spent, limit, partitionOf(storeKey));
-    if (ctx.scope.aborted) {
-      // Aborted while the store answered: give the reservation back.
-      refund(storeKey, amount, at);
-      if (run !== undefined) release(run, amount);
-      return Promise.reject(abortReasonError(ctx.scope.reason));
-    }
-    return call(input, ctx, storeKey, amount, run, answer, at);
-  };
-
-  const storeDown = (input: I, ctx: Ctx, storeKey: string, amount: number, run: RunBudgets | undefined, at: number, failure: StoreFailure): Promise<O> => {
-    storeFailed(ctx, 'reserve', failure);
-    if (failOpen) return call(input, ctx, storeKey, amount, run, undefined, at);
-    if (run !== undefined) release(run, amount);
-    const error = new BudgetExceededError(
-      name,
-      limit,
-      Number.NaN,
-      `Budget "${name}" could not be checked: its store ${failure.reason === 'timeout' ? `did not answer within ${storeTimeoutMs} ms` : `failed (${failure.error.message})`}; the call was refused (failOpen: false)`,
-    );
-    Object.defineProperty(error, 'cause', { value: failure.error, writable: true, configurable: true, enumerable: false });
-    return Promise.reject(error);
-  };
-
-  const refund = (storeKey: string, amount: number, at: number): void => {
-    if (amount === 0) return;
-    try {
-      const answer = store!.charge(storeKey, -amount, windowMs, at, Date.now());
-      if (isThenable(answer)) Promise.resolve(answer).catch(noop);
-    } catch {
-      // best effort: the reservation expires with the window anyway
-    }
-  };
+  const name = policy.name;
 
   const exec: Exec<I, O> = (input, ctx) => {
     if (ctx.scope.aborted) return Promise.reject(abortReasonError(ctx.scope.reason));
     let amount: number;
-    let storeKey = name;
+    let storeKey: string;
     try {
-      amount = estimateOf(input);
-      if (keyFn !== undefined) storeKey = `${name}:${keyOf(input, ctx)}`;
+      amount = policy.estimateOf(input);
+      storeKey = policy.storeKeyOf(input, ctx);
     } catch (error) {
       return Promise.reject(toError(error));
     }
-
     let run: RunBudgets | undefined;
+    const perRun = policy.perRun;
     if (perRun !== undefined) {
       run = runBudgets(ctx.run);
-      const projected = runTotal(ctx.run) + (run.reserved.get(name)?.amount ?? 0);
+      const projected = runTotal(ctx.run) + (run.reserved.get(name)?.nanos ?? 0);
       if (!(projected < perRun && projected + amount <= perRun)) {
-        if (listening()) emitBudget(ctx, 'budget.exceeded', 'run', projected, perRun);
-        return Promise.reject(new BudgetExceededError(name, perRun, projected, exhausted(name, 'run', projected, perRun, amount)));
+        if (listening()) policy.emitBudget(ctx, 'budget.exceeded', 'run', projected, perRun);
+        return Promise.reject(exceeded(name, 'run', projected, perRun, amount));
       }
-      reserve(run, amount);
+      const r = run.reserved.get(name);
+      if (r === undefined) run.reserved.set(name, { nanos: amount, calls: 1 });
+      else {
+        r.nanos += amount;
+        r.calls++;
+      }
     }
-    if (!hasWindow) return call(input, ctx, name, amount, run, undefined, 0);
-
-    const at = Date.now();
-    let answer: BudgetCharge | PromiseLike<BudgetCharge>;
-    try {
-      answer = store!.tryCharge(storeKey, amount, limit, windowMs, at);
-    } catch (error) {
-      return storeDown(input, ctx, storeKey, amount, run, at, new StoreFailure('error', toError(error)));
-    }
-    if (!isThenable<BudgetCharge>(answer)) return reservedWindow(input, ctx, storeKey, amount, run, at, answer);
-    const late = (value: BudgetCharge): void => {
-      if (value?.allowed) refund(storeKey, amount, at);
-    };
-    return awaitStore(answer, ctx.scope, late).then(
-      (value) => reservedWindow(input, ctx, storeKey, amount, run, at, value),
-      (thrown: unknown) => {
-        if (thrown instanceof StoreFailure) return storeDown(input, ctx, storeKey, amount, run, at, thrown);
-        if (run !== undefined) release(run, amount);
-        throw thrown;
-      },
-    );
+    return new BudgetCall(policy, inner, input, ctx, storeKey, amount, run).start();
   };
   return new Primitive(primitive.name, 'budget', exec);
 }
@@ -448,12 +491,24 @@ function runBudgets(run: RunState): RunBudgets {
   return state;
 }
 
-function exhausted(name: string, scope: 'run' | 'window', spent: number, limit: number, estimate: number, key?: string): string {
+/** An amount option in currency units, as nano-units; undefined when absent. */
+function amount(option: string, value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !(value >= 0 && value <= MAX_AMOUNT)) fail(option, `a number >= 0 and <= ${MAX_AMOUNT}`, value);
+  return toNanos(value);
+}
+
+/** The refusal, with amounts in currency units. */
+function exceeded(name: string, scope: 'run' | 'window', spentNanos: number, limitNanos: number, estimateNanos: number, key?: string): BudgetExceededError {
+  const spent = fromNanos(spentNanos);
+  const limit = fromNanos(limitNanos);
   const where = scope === 'run' ? 'per run' : 'in its window';
   const which = key === undefined ? `Budget "${name}"` : `Budget "${name}" for key "${key}"`;
-  return estimate > 0
-    ? `${which} exhausted ${where}: spent ${spent} of ${limit}, and this call's estimate of ${estimate} does not fit`
-    : `${which} exhausted ${where}: spent ${spent} of ${limit}`;
+  const message =
+    estimateNanos > 0
+      ? `${which} exhausted ${where}: spent ${spent} of ${limit}, and this call's estimate of ${fromNanos(estimateNanos)} does not fit`
+      : `${which} exhausted ${where}: spent ${spent} of ${limit}`;
+  return new BudgetExceededError(name, limit, spent, message);
 }
 
 function noop(): void {}

@@ -7,7 +7,8 @@ import type { Scope } from '../internal/scope.js';
  * same run never mix their costs.
  */
 export interface CostSink {
-  amount: number;
+  /** The sum, in integer nano-units. */
+  nanos: number;
 }
 
 const sinks = new WeakMap<Scope, CostSink>();
@@ -15,7 +16,7 @@ let open = 0;
 
 /** @internal Opens a sink on `scope`; call `closeSink` when the call settles. */
 export function openSink(scope: Scope): CostSink {
-  const sink: CostSink = { amount: 0 };
+  const sink: CostSink = { nanos: 0 };
   sinks.set(scope, sink);
   open++;
   return sink;
@@ -27,10 +28,10 @@ export function closeSink(scope: Scope): void {
 }
 
 /** @internal Adds `amount` to every open sink on the path from `scope` to the root. */
-export function addToSinks(scope: Scope, amount: number): void {
+export function addToSinks(scope: Scope, nanos: number): void {
   if (open === 0) return;
   for (let s: Scope | undefined = scope; s !== undefined; s = s.parent) {
     const sink = sinks.get(s);
-    if (sink !== undefined) sink.amount += amount;
+    if (sink !== undefined) sink.nanos += nanos;
   }
 }

@@ -1,5 +1,6 @@
 import type { RunContext } from '../context/run-context.js';
 import { Ctx, currentContext, type RunState } from '../internal/ctx.js';
+import { fromNanos } from '../internal/money.js';
 import { fail } from '../internal/validate-options.js';
 
 /**
@@ -49,8 +50,9 @@ export const MAX_ENTRIES = 10_000;
 const DEFAULT_CURRENCY = 'USD';
 const LEDGER = Symbol('weft.cost.ledger');
 
-/** @internal The mutable ledger of one run, kept in the run's bag. */
+/** @internal The mutable ledger of one run, kept in the run's bag. Sums are integer nano-units (see internal/money.ts), so they are exact. */
 export class RunLedger {
+  /** The run's total, in nano-units. */
   total = 0;
   currency: string | undefined;
   readonly entries: CostEntry[] = [];
@@ -58,28 +60,35 @@ export class RunLedger {
   readonly byStep = new Map<string, number>();
   readonly byModel = new Map<string, number>();
 
-  add(entry: CostEntry, currency: string): void {
+  /** Adds `entry`, whose amount is `nanos` nano-units. */
+  add(entry: CostEntry, nanos: number, currency: string): void {
     if (this.currency === undefined) this.currency = currency;
     else if (this.currency !== currency) {
       throw new RangeError(`Cannot record a cost in ${currency} in a run whose costs are in ${this.currency}: one run has one currency`);
     }
-    this.total += entry.amount;
+    this.total += nanos;
     if (this.entries.length < MAX_ENTRIES) this.entries.push(entry);
     else this.dropped++;
-    this.byStep.set(entry.step, (this.byStep.get(entry.step) ?? 0) + entry.amount);
-    if (entry.model !== undefined) this.byModel.set(entry.model, (this.byModel.get(entry.model) ?? 0) + entry.amount);
+    this.byStep.set(entry.step, (this.byStep.get(entry.step) ?? 0) + nanos);
+    if (entry.model !== undefined) this.byModel.set(entry.model, (this.byModel.get(entry.model) ?? 0) + nanos);
   }
 
   snapshot(): CostLedger {
     return Object.freeze({
-      total: this.total,
+      total: fromNanos(this.total),
       currency: this.currency ?? DEFAULT_CURRENCY,
       entries: Object.freeze(this.entries.slice()),
       droppedEntries: this.dropped,
-      byStep: Object.freeze(Object.fromEntries(this.byStep)),
-      byModel: Object.freeze(Object.fromEntries(this.byModel)),
+      byStep: Object.freeze(inUnits(this.byStep)),
+      byModel: Object.freeze(inUnits(this.byModel)),
     });
   }
+}
+
+function inUnits(sums: Map<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, nanos] of sums) out[k] = fromNanos(nanos);
+  return out;
 }
 
 const EMPTY: CostLedger = Object.freeze({
@@ -102,7 +111,7 @@ export function runLedger(run: RunState): RunLedger {
   return ledger;
 }
 
-/** @internal The run's total so far, without creating a ledger. */
+/** @internal The run's total so far in nano-units, without creating a ledger. */
 export function runTotal(run: RunState): number {
   return (run.bag?.get(LEDGER) as RunLedger | undefined)?.total ?? 0;
 }

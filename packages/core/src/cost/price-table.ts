@@ -1,3 +1,4 @@
+import { fromNanos } from '../internal/money.js';
 import { fail, optionalBoolean, optionsObject } from '../internal/validate-options.js';
 import { DEFAULT_PRICES, PRICES_AS_OF, type ModelPrice } from './prices.js';
 
@@ -129,7 +130,9 @@ class Table implements PriceTable {
     checkTokens('outputTokens', outputTokens);
     const price = this.price(model);
     if (price === undefined) throw unknownModel(model, this);
-    return (inputTokens * price.input + outputTokens * price.output) / 1_000_000;
+    // Prices are per million tokens, so a token costs `price * 1000` nano-units: each product is
+    // rounded to a nano-unit once and the sum is of integers (exact; see internal/money.ts).
+    return fromNanos(Math.round(inputTokens * price.input * 1_000) + Math.round(outputTokens * price.output * 1_000));
   }
 
   private search(model: string): string | undefined {

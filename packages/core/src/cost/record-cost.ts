@@ -1,6 +1,7 @@
 import type { RunContext } from '../context/run-context.js';
 import { type Ctx, currentContext } from '../internal/ctx.js';
 import { emit, listening } from '../internal/emit.js';
+import { fromNanos, MAX_AMOUNT, toNanos } from '../internal/money.js';
 import { fail, optionsObject } from '../internal/validate-options.js';
 import { addToSinks } from './cost-sink.js';
 import { asCtx, runLedger, type CostEntry } from './ledger.js';
@@ -102,7 +103,7 @@ export function record(ctx: Ctx, step: string, usage: CostUsage, prices: PriceTa
   let model: string | undefined;
   let currency = prices.currency;
   if (amount !== undefined) {
-    if (typeof amount !== 'number' || !Number.isFinite(amount) || amount < 0) fail('amount', 'a finite number >= 0', amount);
+    if (typeof amount !== 'number' || !(amount >= 0 && amount <= MAX_AMOUNT)) fail('amount', `a number >= 0 and <= ${MAX_AMOUNT}`, amount);
     value = amount;
     if (usage.currency !== undefined) {
       if (typeof usage.currency !== 'string' || !/^[A-Z]{3}$/.test(usage.currency)) fail('currency', 'a three-letter ISO 4217 code such as "USD"', usage.currency);
@@ -124,6 +125,9 @@ export function record(ctx: Ctx, step: string, usage: CostUsage, prices: PriceTa
     return fail('usage', 'an `amount` or token counts (`inputTokens`, `outputTokens`)', usage);
   }
 
+  // Rounded to a nano-unit once, here; every sum after this is of integers.
+  const nanos = toNanos(value);
+  value = fromNanos(nanos);
   const entry: CostEntry = Object.freeze({
     step,
     ...(model === undefined ? {} : { model }),
@@ -131,8 +135,8 @@ export function record(ctx: Ctx, step: string, usage: CostUsage, prices: PriceTa
     ...(inputTokens === undefined ? {} : { inputTokens }),
     ...(outputTokens === undefined ? {} : { outputTokens }),
   });
-  runLedger(ctx.run).add(entry, currency);
-  addToSinks(ctx.scope, value);
+  runLedger(ctx.run).add(entry, nanos, currency);
+  addToSinks(ctx.scope, nanos);
   if (listening()) {
     emit(ctx, 'cost', { type: 'cost.recorded', step, amount: value, model, inputTokens, outputTokens, currency });
   }

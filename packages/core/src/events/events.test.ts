@@ -34,7 +34,7 @@ describe('events', () => {
       .run(undefined)
       .catch(() => {});
     expect(seen).toHaveLength(1);
-    expect(seen[0]!.type === 'step.finished' && seen[0]!.outcome).toBe('error');
+    expect(seen[0]!.type === 'step.finished' && seen[0].outcome).toBe('error');
   });
 
   it('is inactive and costs nothing when nobody listens', () => {

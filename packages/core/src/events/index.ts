@@ -5,6 +5,8 @@ import { events } from './event-stream.js';
 import type { WeftEvent } from './event-types.js';
 
 declare module '../primitive.js' {
+  // The type parameters must repeat Primitive's own names for the declarations to merge.
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
   interface Primitive<in I, out O> {
     /**
      * Events of runs and steps that carry this primitive's name as workflow or step.

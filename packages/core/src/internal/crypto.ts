@@ -1,6 +1,7 @@
+import type * as NodeCryptoModule from 'node:crypto';
 import { createRequire } from 'node:module';
 
-type NodeCrypto = typeof import('node:crypto');
+type NodeCrypto = typeof NodeCryptoModule;
 
 let crypto: NodeCrypto | undefined;
 

@@ -4,7 +4,7 @@ import type { RunAttributes, RunContext } from '../context/run-context.js';
 import type { CorrelationIdRejection } from '../context/correlation-id.js';
 import { AbortedError } from '../errors/aborted-error.js';
 import { nodeCrypto, randomUUID } from './crypto.js';
-import { Scope } from './scope.js';
+import { type Scope } from './scope.js';
 
 /** A random per-process prefix of run IDs, made on the first run ID. */
 let runPrefix: string | undefined;

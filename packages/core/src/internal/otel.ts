@@ -1,6 +1,7 @@
+import type * as OtelApi from '@opentelemetry/api';
 import { createRequire } from 'node:module';
 
-type Api = typeof import('@opentelemetry/api');
+type Api = typeof OtelApi;
 
 /** Where every copy of `@opentelemetry/api` 1.x keeps what was registered (tracer provider, context manager, propagator). */
 const GLOBAL = Symbol.for('opentelemetry.js.api.1');

@@ -3,12 +3,13 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type * as OtelApi from '@opentelemetry/api';
 import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { step } from '../index.js';
 
-type Api = typeof import('@opentelemetry/api');
+type Api = typeof OtelApi;
 
 /** Registers an in-memory SDK through `api` (this copy of @opentelemetry/api, or another). */
 function register(api: Api): { exporter: InMemorySpanExporter; off: () => Promise<void> } {

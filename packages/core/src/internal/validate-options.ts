@@ -3,7 +3,8 @@
  * the option: ``Expected `retries` to be a non-negative integer, got -1``. Published to the other
  * Weft packages through `@weft/core/options` (see `../options.ts`).
  */
-function show(value: unknown): string {
+/** How a value is printed in an error message: NaN, Infinity and bigints as themselves, strings quoted. */
+export function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'function') return 'a function';
   // JSON would print NaN and Infinity as null.
@@ -203,4 +204,9 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_.:-]{0,99}$/;
 export function primitiveName(option: string, value: unknown): string {
   if (typeof value !== 'string' || !NAME.test(value)) fail(option, 'a name of 1-100 characters from [A-Za-z0-9_.:-] starting with a letter or underscore', value);
   return value;
+}
+
+/** @internal `value`'s properties, to check an object option's shape; undefined when it is not an object. */
+export function shapeOf<T>(value: unknown): Partial<T> | undefined {
+  return typeof value === 'object' && value !== null ? value : undefined;
 }

@@ -174,7 +174,7 @@ describe('rateLimit', () => {
       await expect(limited.run(3)).rejects.toMatchObject({ retryAfter: 60_000 });
       const errors = emitted.filter((e) => e.type === 'ratelimit.store_error');
       expect(errors).toHaveLength(3);
-      expect(errors[0]).toMatchObject({ limiter: 'api', reason: 'error', error: expect.objectContaining({ message: 'redis down' }) });
+      expect(errors[0]).toMatchObject({ limiter: 'api', reason: 'error', error: expect.objectContaining({ message: 'redis down' }) as unknown });
     } finally {
       stop();
     }

@@ -1,10 +1,10 @@
 import { RateLimitedError } from '../errors/rate-limited-error.js';
-import { TimeoutError } from '../errors/timeout-error.js';
 import { toError } from '../errors/non-error-thrown.js';
 import { abortReasonError, type Ctx } from '../internal/ctx.js';
 import { emit, listening } from '../internal/emit.js';
 import { isThenable } from '../internal/is-thenable.js';
 import { sleep } from '../internal/sleep.js';
+import { awaitStore } from '../internal/await-store.js';
 import { fail, number, oneOf, optionalFunction, optionalNumber, optionsObject, primitiveName } from '../internal/validate-options.js';
 import { Primitive, type Exec } from '../primitive.js';
 import { LocalRateLimitStore } from './local-rate-limit-store.js';
@@ -154,7 +154,7 @@ export class RateLimiter {
       this.store = this.local;
     } else {
       if (typeof store !== 'object' || store === null || typeof (store as RateLimitStore).take !== 'function') fail('store', 'a RateLimitStore (an object with a take method)', store);
-      optionalFunction('store.refund', (store as RateLimitStore).refund);
+      optionalFunction('store.refund', (store as { refund?: unknown }).refund);
       this.store = store as RateLimitStore;
       this.local = store instanceof LocalRateLimitStore ? store : new LocalRateLimitStore();
     }
@@ -228,44 +228,13 @@ export class RateLimiter {
   private awaitStore(ctx: Ctx, answer: PromiseLike<RateLimitDecision>): Promise<void> {
     const scope = ctx.scope;
     const limit = Math.max(0, Math.min(this.storeTimeoutMs, ctx.deadline === undefined ? Infinity : ctx.deadline - Date.now()));
-    return new Promise<void>((resolve, reject) => {
-      let done = false;
-      const settle = (gate: Promise<void> | undefined): void => {
-        if (gate === undefined) resolve();
-        else gate.then(resolve, reject);
-      };
-      const timer = setTimeout(() => {
-        if (done) return;
-        done = true;
-        off();
-        settle(this.fallback(ctx, new TimeoutError(limit, `Rate limit store did not answer within ${limit} ms`), 'timeout'));
-      }, limit);
-      const off = scope.onAbort((reason) => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        reject(abortReasonError(reason));
-      });
-      answer.then(
-        (d) => {
-          if (done) {
-            // Too late: we fell back or aborted. Give back what the store took for us.
-            if (isDecision(d) && d.allowed) this.refund(this.store);
-            return;
-          }
-          done = true;
-          clearTimeout(timer);
-          off();
-          settle(isDecision(d) ? this.decide(ctx, d, this.store) : this.fallback(ctx, invalid(d), 'error'));
-        },
-        (error: unknown) => {
-          if (done) return;
-          done = true;
-          clearTimeout(timer);
-          off();
-          settle(this.fallback(ctx, error, 'error'));
-        },
-      );
+    const late = (d: RateLimitDecision): void => {
+      // Too late: we fell back or aborted. Give back what the store took for us.
+      if (isDecision(d) && d.allowed) this.refund(this.store);
+    };
+    return awaitStore(answer, { ms: limit, what: 'Rate limit store', scope, late }).then((a) => {
+      if (!a.ok) return this.fallback(ctx, a.error, a.reason);
+      return isDecision(a.value) ? this.decide(ctx, a.value, this.store) : this.fallback(ctx, invalid(a.value), 'error');
     });
   }
 }

@@ -20,7 +20,7 @@ describe('review: two installed copies', () => {
     let flow: weft.Primitive<number, number> | undefined;
     let error: unknown;
     try {
-      flow = weft.sequence(fromLibrary as unknown as weft.Primitive<number, number>, mine);
+      flow = weft.sequence(fromLibrary, mine);
     } catch (e) {
       error = e;
     }
@@ -33,8 +33,8 @@ describe('review: two installed copies', () => {
     const shared = new other.Bulkhead({ maxConcurrent: 1, maxQueue: 0 });
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const a = weft.step('bh-a', () => gate).bulkhead(shared as unknown as weft.Bulkhead);
-    const b = weft.step('bh-b', () => 'b').bulkhead(shared as unknown as weft.Bulkhead);
+    const a = weft.step('bh-a', () => gate).bulkhead(shared);
+    const b = weft.step('bh-b', () => 'b').bulkhead(shared);
     const first = a.run(undefined);
     const second = await b.run(undefined).then(() => 'ran', (e: unknown) => (weft.isBulkheadRejectedError(e) ? 'rejected' : String(e)));
     release();

@@ -1,4 +1,5 @@
 import type { Attributes, Span } from '@opentelemetry/api';
+import type * as PRetryModule from 'p-retry';
 import type { RetryContext } from 'p-retry';
 import { isAbortedError } from '../errors/aborted-error.js';
 import { toError } from '../errors/non-error-thrown.js';
@@ -233,7 +234,7 @@ export function retry<I, O>(primitive: Primitive<I, O>, options?: RetryArg<O>): 
  * p-retry, loaded on the first retry rather than on import: a run that never fails (and a process
  * that only imports Weft) does not pay for it. Set once the import resolves.
  */
-type PRetry = typeof import('p-retry');
+type PRetry = typeof PRetryModule;
 let pRetryModule: PRetry | undefined;
 let pRetryLoading: Promise<PRetry> | undefined;
 function loadPRetry(): Promise<PRetry> {
@@ -299,7 +300,7 @@ class RetryRun<I, O> {
       onFailedAttempt: this.onFailedAttempt,
     }).then(undefined, (error: unknown) => {
       // Defensive: the decisions below always stop before p-retry's count runs out.
-      if (error === RETRY) throw this.config.rethrow ? (this.lastError ?? error) : new RetryExhaustedError(this.attempt, this.lastError);
+      if (error === RETRY) throw this.config.rethrow ? (this.lastError ?? toError(error)) : new RetryExhaustedError(this.attempt, this.lastError);
       throw error;
     });
 

@@ -246,7 +246,8 @@ describe('cost-aware routing', () => {
 describe('route options', () => {
   it('throws TypeErrors naming the bad option', () => {
     const pick = () => 'stable' as const;
-    expect(() => route(pick, {} as never)).toThrow(/`routes`/);
+    const noRoutes: Record<string, never> = {};
+    expect(() => route(pick, noRoutes)).toThrow(/`routes`/);
     expect(() => route(pick, { stable: {} as never })).toThrow(/`routes\.stable`/);
     expect(() => route(42 as never, { stable })).toThrow(/`selector`/);
     expect(() => route(pick, { stable }, { default: 'nope' as never })).toThrow(/`default`/);

@@ -146,7 +146,7 @@ export function route<I, O, K extends string>(
     for (const k of selector.keys) {
       if (!table.has(k)) fail(`selector.keys`, `keys of routes (${keys.join(', ')})`, k);
     }
-    choose = selector.choose as (input: I, ctx: RunContext) => unknown;
+    choose = selector.choose;
     reason = selector.reason;
   } else {
     fail('selector', 'a function or a strategy from byWeight() / byCost()', selector);
@@ -363,7 +363,7 @@ function checkRequirement(option: string, value: unknown): RouteRequirement {
   const r = value as Record<string, unknown>;
   optionalNumber(`${option}.maxLatencyMs`, r.maxLatencyMs, { min: 0 });
   optionalNumber(`${option}.minQuality`, r.minQuality);
-  return value as RouteRequirement;
+  return value;
 }
 
 function describeMiss(need: RouteRequirement, keys: ReadonlyArray<string>, metas: ReadonlyArray<RouteMeta>): string {

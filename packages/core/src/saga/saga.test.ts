@@ -389,7 +389,7 @@ describe('recoverSagas', () => {
     const { log, undone, flow, write } = crashed();
     await write('crashed-1', 2);
     const [first, second] = await Promise.all([recoverSagas(flow), saga.recover(flow)]);
-    expect([...first!, ...second!]).toEqual([{ sagaId: 'crashed-1', outcome: 'compensated', errors: [] }]);
+    expect([...first, ...second]).toEqual([{ sagaId: 'crashed-1', outcome: 'compensated', errors: [] }]);
     expect(undone).toEqual(['charge 2->20', 'reserve 1->2']);
     expect(await recoverSagas(flow)).toEqual([]);
     expect(undone).toHaveLength(2);

@@ -9,7 +9,7 @@ import { emit, listening } from '../internal/emit.js';
 import { raceAbort } from '../internal/race.js';
 import { Scope } from '../internal/scope.js';
 import { sleep } from '../internal/sleep.js';
-import { fail, number, optionalFunction, optionalNumber, optionsObject, primitiveName } from '../internal/validate-options.js';
+import { fail, number, optionalFunction, optionalNumber, optionsObject, primitiveName, shapeOf } from '../internal/validate-options.js';
 import { callUser, Primitive, type Exec } from '../primitive.js';
 import { step as makeStep, type StepFn } from '../step/step.js';
 import { MemorySagaLog, type SagaEntry, type SagaLog, type SagaRecord } from './saga-log.js';
@@ -427,8 +427,8 @@ function checkRetry(option: string, value: unknown, defaults: Required<Compensat
 
 function checkLog(option: string, value: unknown): SagaLog | undefined {
   if (value === undefined) return undefined;
-  const l = value as Partial<SagaLog> | null;
-  if (typeof l !== 'object' || l === null || typeof l.append !== 'function' || typeof l.unfinished !== 'function' || typeof l.claim !== 'function') {
+  const l = shapeOf<SagaLog>(value);
+  if (l === undefined || typeof l.append !== 'function' || typeof l.unfinished !== 'function' || typeof l.claim !== 'function') {
     fail(option, 'a SagaLog (append, unfinished, claim)', value);
   }
   return l as SagaLog;

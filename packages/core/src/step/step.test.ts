@@ -161,7 +161,7 @@ describe('Standard Schema', () => {
 
   it('accepts any Standard Schema, and infers the input type from it', async () => {
     const half = step({ name: 'half', input: evenNumber() }, (n) => n / 2);
-    expectTypeOf(half.run).parameter(0).toEqualTypeOf<unknown>();
+    expectTypeOf<Parameters<typeof half.run>[0]>().toEqualTypeOf<unknown>();
     expect(await half.run(8)).toBe(4);
     const error = await half.run(3).catch((e: unknown) => e);
     expect(isValidationError(error)).toBe(true);

@@ -40,7 +40,7 @@ describe('timeout', () => {
     expect(isTimeoutError(await p)).toBe(true);
     sub.unsubscribe();
     expect(seen).toHaveLength(1);
-    expect(seen[0]!.type === 'timeout.expired' && seen[0]!.mayStillBeRunning).toBe(true);
+    expect(seen[0]!.type === 'timeout.expired' && seen[0].mayStillBeRunning).toBe(true);
   });
 
   it('clears its timer as soon as the call settles', async () => {
