@@ -193,7 +193,8 @@ describe('circuitBreaker', () => {
       const probe = s.ok();
       const rejected = await s.ok().catch((e: unknown) => e);
       expect(isCircuitOpenError(rejected)).toBe(true);
-      expect((rejected as CircuitOpenError).retryAfterMs).toBeUndefined();
+      // Refused while the probe runs: it says so, and when a new probe is admitted if this one hangs.
+      expect(rejected).toMatchObject({ state: 'half-open', probes: { inFlight: 1, max: 1 }, retryAfterMs: 1_000 });
       release();
       expect(await probe).toBe('probe');
       expect(s.breaker.state).toBe('closed');
@@ -640,5 +641,92 @@ describe('circuitBreaker', () => {
       }),
       { numRuns: 1_000 },
     );
+  });
+
+  describe('recovery controls (issue 13)', () => {
+    it('abandons a probe that never settles once probeTimeoutMs has passed, and admits a new one', async () => {
+      const s = setup({ threshold: 1, openMs: 1_000, probeTimeoutMs: 5_000 });
+      await s.fail();
+      s.clock.t += 1_000;
+      s.behave(() => new Promise<string>(() => {})); // the hung probe: no timeout inside the breaker
+      void s.ok();
+      await Promise.resolve();
+      s.behave((n) => `ok${n}`);
+      s.clock.t += 4_999;
+      await expect(s.ok()).rejects.toMatchObject({ state: 'half-open', retryAfterMs: 1 });
+      s.clock.t += 1;
+      await expect(s.ok()).resolves.toBe('ok1'); // a fresh probe, and it closes the breaker
+      expect(s.breaker.state).toBe('closed');
+    });
+
+    it('closes only after successThreshold probes succeed, and re-opens on a failure between them', async () => {
+      const s = setup({ threshold: 1, openMs: 1_000, successThreshold: 3 });
+      await s.fail();
+      s.clock.t += 1_000;
+      await s.ok();
+      await s.ok();
+      expect(s.breaker.state).toBe('half-open');
+      await s.fail('relapse');
+      expect(s.breaker.state).toBe('open');
+      s.clock.t += 2_000;
+      for (let i = 0; i < 3; i++) await s.ok();
+      expect(s.breaker.state).toBe('closed');
+    });
+
+    it('judges the last windowSize calls in a count-based window', async () => {
+      const s = setup({ mode: 'ratio', threshold: 0.5, windowSize: 4, minThroughput: 4 });
+      await s.ok();
+      await s.fail();
+      await s.ok();
+      await s.ok(); // 1 of 4 failed
+      await s.fail(); // window: fail, ok, ok, fail -> 2 of 4
+      expect(s.breaker.state).toBe('open');
+      expect(s.breaker.toJSON().recent).toEqual([]); // opening clears the window
+    });
+
+    it('counts a result as a failure with failureIf, and says so in the error and onBreak', async () => {
+      const breaks: unknown[] = [];
+      const dep = step('degraded', (n: number) => ({ status: n }));
+      const guarded = dep.circuitBreaker({ threshold: 2, failureIf: (r) => r.status >= 500, onBreak: (info) => breaks.push(info), clock: { now: () => 0, setTimeout: () => 0, clearTimeout: () => {} } });
+      await expect(guarded.run(503)).resolves.toEqual({ status: 503 }); // the caller still gets the result
+      await guarded.run(200); // resets the run of failures
+      await guarded.run(503);
+      await guarded.run(502);
+      const refused = await guarded.run(200).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(CircuitOpenError);
+      expect(refused).toMatchObject({ breaker: 'degraded', state: 'open', failures: 2, retryAfterMs: 10_000 });
+      expect((refused as Error).message).toBe('Circuit "degraded" is open after 2 failures; a probe is admitted in 10000 ms');
+      expect(((refused as Error).cause as Error).message).toMatch(/failureIf/);
+      expect(breaks).toEqual([expect.objectContaining({ breaker: 'degraded', failures: 2, openMs: 10_000 })]);
+    });
+
+    it('puts the last failure on the refusal as cause, and calls onRejected, onHalfOpen and onReset', async () => {
+      const seen: string[] = [];
+      const s = setup({
+        threshold: 1,
+        openMs: 100,
+        onRejected: (e) => seen.push(`rejected ${e.state}`),
+        onHalfOpen: () => seen.push('half-open'),
+        onReset: () => seen.push('reset'),
+      });
+      await s.fail('db down');
+      const refused = (await s.ok().catch((e: unknown) => e)) as CircuitOpenError;
+      expect((refused.cause as Error).message).toBe('db down');
+      s.clock.t += 100;
+      await s.ok();
+      expect(seen).toEqual(['rejected open', 'half-open', 'reset']);
+    });
+
+    it('describes an isolated breaker', async () => {
+      const s = setup();
+      s.breaker.isolate();
+      await expect(s.ok()).rejects.toMatchObject({ state: 'isolated', retryAfterMs: undefined, message: 'Circuit "dep" is isolated (held open by hand)' });
+    });
+
+    it('rejects misspelt options with a suggestion', () => {
+      expect(() => new CircuitBreaker({ treshold: 3 } as never)).toThrow('Unknown circuitBreaker option `treshold` (did you mean `threshold`?)');
+      expect(() => new CircuitBreaker({ windowSize: 10 })).toThrow(/`windowSize`/);
+      expect(() => new CircuitBreaker({ now: () => 0, clock: { now: () => 0, setTimeout: () => 0, clearTimeout: () => {} } })).toThrow(/`now`/);
+    });
   });
 });

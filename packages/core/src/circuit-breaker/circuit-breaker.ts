@@ -1,5 +1,7 @@
 import { isTimeoutError } from '../errors/timeout-error.js';
-import { CircuitOpenError } from '../errors/circuit-open-error.js';
+import { CircuitOpenError, type CircuitRefusingState } from '../errors/circuit-open-error.js';
+import { checkClock, currentClock, type Clock } from '../clock/clock.js';
+import { callHook } from '../internal/hooks.js';
 import { isAbortedError } from '../errors/aborted-error.js';
 import { toError } from '../errors/non-error-thrown.js';
 import { isValidationError } from '../errors/validation-error.js';
@@ -9,7 +11,7 @@ import { abortReasonError, type Ctx } from '../internal/ctx.js';
 import { emit, listening } from '../internal/emit.js';
 import { fail, number, oneOf, optionalFunction, optionsObject, primitiveName } from '../internal/validate-options.js';
 import { Primitive, type Exec } from '../primitive.js';
-import { RollingWindow } from './rolling-window.js';
+import { CountWindow, RollingWindow } from './rolling-window.js';
 
 /** How a {@link CircuitBreaker} decides to open. */
 export type CircuitBreakerMode = 'consecutive' | 'ratio';
@@ -38,7 +40,7 @@ export interface CircuitBreakerBackoff {
  * const options: CircuitBreakerOptions = { mode: 'ratio', threshold: 0.5, windowMs: 10_000, minThroughput: 10, slowCallMs: 2_000 };
  * ```
  */
-export interface CircuitBreakerOptions {
+export interface CircuitBreakerOptions<O = unknown> {
   /** The breaker's name, for events, errors and metric labels. @default the wrapped primitive's name, or `"circuit-breaker"` for a standalone instance */
   readonly name?: string;
   /**
@@ -55,6 +57,12 @@ export interface CircuitBreakerOptions {
   readonly threshold?: number;
   /** `'ratio'` mode: length of the sliding window, in ms. @default 10_000 */
   readonly windowMs?: number;
+  /**
+   * `'ratio'` mode: judge the last `windowSize` calls instead of the last `windowMs` (a
+   * count-based sliding window, as resilience4j's COUNT_BASED). `minThroughput` still applies.
+   * @default undefined (time-based)
+   */
+  readonly windowSize?: number;
   /** `'ratio'` mode: number of buckets the window slides by. @default 10 */
   readonly buckets?: number;
   /** `'ratio'` mode: calls the window must hold before the ratio can open the breaker. @default 10 */
@@ -67,13 +75,38 @@ export interface CircuitBreakerOptions {
   readonly backoff?: CircuitBreakerBackoff;
   /** How many probe calls the half-open breaker admits at once; the rest are rejected. @default 1 */
   readonly halfOpenProbes?: number;
+  /** How many probes must succeed (with no failure between) before the half-open breaker closes. @default 1 */
+  readonly successThreshold?: number;
+  /**
+   * The longest a half-open breaker waits for its probes. After it, probes still in flight are
+   * abandoned (their outcomes no longer count) and new probes are admitted, so one probe that
+   * never settles (a call with no timeout) cannot wedge the breaker.
+   * @default openMs, but at least 1_000
+   */
+  readonly probeTimeoutMs?: number;
+  /**
+   * Whether a successful result counts as a failure: a 200 with a degraded body, an empty answer.
+   * It then counts exactly as a thrown error does (in closed state, and as a failed probe).
+   * @default undefined (results never fail)
+   */
+  readonly failureIf?: (result: O) => boolean;
+  /** Called when the breaker opens (from closed or from a failed probe). Must not throw (a throw is swallowed). */
+  readonly onBreak?: (info: { readonly breaker: string; readonly failures: number; readonly openMs: number; readonly lastFailure: Error | undefined }) => void;
+  /** Called when the breaker starts admitting probes. */
+  readonly onHalfOpen?: (info: { readonly breaker: string }) => void;
+  /** Called when the breaker closes again (probes succeeded, the last isolation was released, or `reset()`). */
+  readonly onReset?: (info: { readonly breaker: string }) => void;
+  /** Called with each refusal, before the caller sees it. */
+  readonly onRejected?: (error: CircuitOpenError) => void;
+  /** The clock for open durations, windows and probe timeouts. @default the current clock (`useClock`), else the system clock */
+  readonly clock?: Clock;
   /**
    * Which errors count as failures. An error it rejects neither counts as a failure nor as a
    * success. Aborts of the caller never count, whatever this says.
    * @default every error except `ValidationError` and aborts (`AbortedError`, DOM `AbortError`)
    */
   readonly failureOn?: (error: Error) => boolean;
-  /** The clock, in ms. Read lazily: there are no timers. @default () => Date.now() (so fake timers work) */
+  /** The time in ms, instead of `clock` (kept for older code). Read lazily: there are no timers. @default the clock's `now` */
   readonly now?: () => number;
 }
 
@@ -86,7 +119,7 @@ export interface CircuitBreakerOptions {
  * const arg: CircuitBreakerArg = shared; // or { threshold: 3 }
  * ```
  */
-export type CircuitBreakerArg = CircuitBreakerOptions | CircuitBreaker;
+export type CircuitBreakerArg<O = unknown> = CircuitBreakerOptions<O> | CircuitBreaker;
 
 /**
  * A state transition, as {@link CircuitBreaker.onStateChange} reports it.
@@ -124,6 +157,8 @@ export interface CircuitBreakerSnapshot {
   readonly failures: number;
   /** The sliding window's buckets (`'ratio'` mode). */
   readonly window?: { readonly index: number; readonly calls: readonly number[]; readonly failures: readonly number[] };
+  /** The count-based window's outcomes, oldest first, true for a failure (`'ratio'` mode with `windowSize`). */
+  readonly recent?: readonly boolean[];
 }
 
 /**
@@ -153,9 +188,37 @@ const DEFAULTS = {
   openMs: 10_000,
   backoff: { factor: 1, maxMs: Infinity },
   halfOpenProbes: 1,
+  successThreshold: 1,
   failureOn: (error: Error) => !isValidationError(error) && !isAbortedError(error),
-  now: () => Date.now(),
-} satisfies Required<CircuitBreakerOptions>;
+} satisfies Partial<CircuitBreakerOptions>;
+
+const KNOWN = [
+  'name', 'mode', 'threshold', 'windowMs', 'windowSize', 'buckets', 'minThroughput', 'slowCallMs', 'openMs', 'backoff', 'halfOpenProbes',
+  'successThreshold', 'probeTimeoutMs', 'failureOn', 'failureIf', 'onBreak', 'onHalfOpen', 'onReset', 'onRejected', 'clock', 'now',
+] as const;
+
+/**
+ * The breaker's state: each variant holds exactly what that state needs.
+ * - closed: failures in a row (`'consecutive'` mode; the ratio window lives beside it).
+ * - open: until when, how many opens since the last close (the backoff exponent), what opened it.
+ * - half-open: the episode (a late probe of an earlier one is ignored), probes in flight,
+ *   successes so far, when it expires, and what opened it before.
+ * - isolated: how many isolation handles hold it.
+ */
+type State =
+  | { readonly kind: 'closed'; failures: number }
+  | { readonly kind: 'open'; readonly until: number; readonly opens: number; readonly failures: number; readonly lastFailure: Error | undefined }
+  | {
+      readonly kind: 'half-open';
+      readonly episode: number;
+      readonly opens: number;
+      readonly expiresAt: number;
+      readonly failures: number;
+      readonly lastFailure: Error | undefined;
+      probes: number;
+      successes: number;
+    }
+  | { readonly kind: 'isolated'; holders: number };
 
 /** Default `threshold` in `'ratio'` mode. */
 const RATIO_THRESHOLD = 0.5;
@@ -165,7 +228,7 @@ const BACKOFF_DEFAULTS = { factor: 2, maxMs: 300_000 } satisfies Required<Circui
 const KIND = 'circuit-breaker';
 const STATES: readonly CircuitState[] = ['closed', 'open', 'half-open', 'isolated'];
 
-/** Outcome of a probe. */
+/** A call's outcome, as the breaker counts it. */
 const OK = 0;
 const FAILED = 1;
 const IGNORED = 2;
@@ -211,28 +274,26 @@ export class CircuitBreaker {
   private readonly factor: number;
   private readonly maxOpenMs: number;
   private readonly maxProbes: number;
+  private readonly successThreshold: number;
+  private readonly probeTimeoutMs: number;
   private readonly failureOn: (error: Error) => boolean;
-  private readonly now: () => number;
-  private readonly window: RollingWindow | undefined;
+  private readonly resultFails: ((result: unknown) => boolean) | undefined;
+  private readonly nowFn: (() => number) | undefined;
+  private readonly clock: Clock | undefined;
+  private readonly window: RollingWindow | CountWindow | undefined;
+  private readonly hooks: Pick<CircuitBreakerOptions, 'onBreak' | 'onHalfOpen' | 'onReset' | 'onRejected'>;
+  /** Whether every call can take the hot path (closed, nothing to time or inspect). */
+  private readonly plain: boolean;
 
-  private st: CircuitState = 'closed';
-  /** Failures in a row, in 'consecutive' mode. */
-  private failures = 0;
-  /** While open: when probes may start. */
-  private openUntil = 0;
-  /** Opens since the last close (the backoff exponent). */
-  private opens = 0;
+  private st: State = { kind: 'closed', failures: 0 };
   /** Counts half-open episodes, so a late probe of an earlier episode is ignored. */
-  private episode = 0;
-  /** Probes in flight in this half-open episode. */
-  private probes = 0;
-  private isolations = 0;
-  /** Bumped by reset(), so that older isolation handles stop counting. */
+  private episodes = 0;
+  /** Bumped by reset() and restore(), so that older isolation handles stop counting. */
   private isolationEpoch = 0;
   private listeners: Array<(change: CircuitStateChange) => void> | undefined;
 
   /**
-   * Creates a breaker. Invalid options throw a `TypeError` naming the option.
+   * Creates a breaker. Invalid or unknown options throw a `TypeError` naming the option.
    *
    * @example
    * ```ts
@@ -240,7 +301,7 @@ export class CircuitBreaker {
    * ```
    */
   constructor(options?: CircuitBreakerOptions, /** @internal name used when `options.name` is absent */ defaultName: string = DEFAULTS.name) {
-    const o = optionsObject('options', options);
+    const o = optionsObject('options', options, KNOWN, 'circuitBreaker');
     this.name = o.name === undefined ? defaultName : primitiveName('name', o.name);
     const mode = oneOf<CircuitBreakerMode>('mode', o.mode, ['consecutive', 'ratio'], DEFAULTS.mode);
     this.ratio = mode === 'ratio';
@@ -252,6 +313,8 @@ export class CircuitBreaker {
       this.threshold = number('threshold', o.threshold, DEFAULTS.threshold, { min: 1, integer: true });
     }
     const windowMs = number('windowMs', o.windowMs, DEFAULTS.windowMs, { min: 1 });
+    const windowSize = o.windowSize === undefined ? undefined : number('windowSize', o.windowSize, 0, { min: 1, max: 100_000, integer: true });
+    if (windowSize !== undefined && !this.ratio) fail('windowSize', "unset outside 'ratio' mode (or set mode: 'ratio')", windowSize);
     const buckets = number('buckets', o.buckets, DEFAULTS.buckets, { min: 1, max: 1_000, integer: true });
     this.minThroughput = number('minThroughput', o.minThroughput, DEFAULTS.minThroughput, { min: 1, integer: true });
     this.slowCallMs = number('slowCallMs', o.slowCallMs, DEFAULTS.slowCallMs, { min: 0, finite: false });
@@ -261,14 +324,26 @@ export class CircuitBreaker {
       this.factor = DEFAULTS.backoff.factor;
       this.maxOpenMs = DEFAULTS.backoff.maxMs;
     } else {
-      const b = optionsObject('backoff', o.backoff);
+      const b = optionsObject('backoff', o.backoff, ['factor', 'maxMs'], 'circuitBreaker backoff');
       this.factor = number('backoff.factor', b.factor, BACKOFF_DEFAULTS.factor, { min: 1 });
       this.maxOpenMs = number('backoff.maxMs', b.maxMs, Math.max(BACKOFF_DEFAULTS.maxMs, this.openMs), { min: this.openMs, finite: false });
     }
     this.maxProbes = number('halfOpenProbes', o.halfOpenProbes, DEFAULTS.halfOpenProbes, { min: 1, integer: true });
+    this.successThreshold = number('successThreshold', o.successThreshold, DEFAULTS.successThreshold, { min: 1, integer: true });
+    this.probeTimeoutMs = number('probeTimeoutMs', o.probeTimeoutMs, Math.max(this.openMs, 1_000), { min: 1, finite: false });
     this.failureOn = optionalFunction<(error: Error) => boolean>('failureOn', o.failureOn) ?? DEFAULTS.failureOn;
-    this.now = optionalFunction<() => number>('now', o.now) ?? DEFAULTS.now;
-    this.window = this.ratio ? new RollingWindow(windowMs, buckets) : undefined;
+    this.resultFails = optionalFunction<(result: unknown) => boolean>('failureIf', o.failureIf);
+    this.nowFn = optionalFunction<() => number>('now', o.now);
+    this.clock = checkClock('clock', o.clock);
+    if (this.nowFn !== undefined && this.clock !== undefined) fail('now', 'unset when `clock` is given', o.now);
+    this.hooks = {
+      onBreak: optionalFunction('onBreak', o.onBreak),
+      onHalfOpen: optionalFunction('onHalfOpen', o.onHalfOpen),
+      onReset: optionalFunction('onReset', o.onReset),
+      onRejected: optionalFunction('onRejected', o.onRejected),
+    };
+    this.window = !this.ratio ? undefined : windowSize !== undefined ? new CountWindow(windowSize) : new RollingWindow(windowMs, buckets);
+    this.plain = !this.trackSlow && this.resultFails === undefined;
   }
 
   /**
@@ -297,8 +372,9 @@ export class CircuitBreaker {
    * ```
    */
   get state(): CircuitState {
-    if (this.st === 'open' && this.now() >= this.openUntil) return 'half-open';
-    return this.st;
+    const st = this.st;
+    if (st.kind === 'open' && this.now() >= st.until) return 'half-open';
+    return st.kind;
   }
 
   /**
@@ -333,15 +409,16 @@ export class CircuitBreaker {
    */
   isolate(): IsolationHandle {
     const epoch = this.isolationEpoch;
-    this.isolations++;
-    if (this.st !== 'isolated') this.transition('isolated', undefined, this.name);
+    if (this.st.kind === 'isolated') this.st.holders++;
+    else this.transition({ kind: 'isolated', holders: 1 }, undefined, this.name);
     let released = false;
     return {
       release: () => {
         if (released) return;
         released = true;
-        if (epoch !== this.isolationEpoch) return;
-        if (--this.isolations === 0) this.close(undefined, this.name);
+        const st = this.st;
+        if (epoch !== this.isolationEpoch || st.kind !== 'isolated') return;
+        if (--st.holders === 0) this.close(undefined, this.name);
       },
     };
   }
@@ -356,7 +433,6 @@ export class CircuitBreaker {
    */
   reset(): void {
     this.isolationEpoch++;
-    this.isolations = 0;
     this.close(undefined, this.name);
   }
 
@@ -369,15 +445,17 @@ export class CircuitBreaker {
    * ```
    */
   toJSON(): CircuitBreakerSnapshot {
+    const st = this.st;
     const w = this.window;
     return {
       version: 1,
       name: this.name,
-      state: this.st,
-      ...(this.st === 'open' ? { openUntil: this.openUntil } : {}),
-      opens: this.opens,
-      failures: this.failures,
-      ...(w ? { window: { index: w.index, calls: [...w.calls], failures: [...w.failures] } } : {}),
+      state: st.kind,
+      ...(st.kind === 'open' ? { openUntil: st.until } : {}),
+      opens: st.kind === 'open' || st.kind === 'half-open' ? st.opens : 0,
+      failures: st.kind === 'closed' ? st.failures : 0,
+      ...(w instanceof RollingWindow ? { window: { index: w.index, calls: [...w.calls], failures: [...w.failures] } } : {}),
+      ...(w instanceof CountWindow ? { recent: w.outcomes() } : {}),
     };
   }
 
@@ -397,51 +475,49 @@ export class CircuitBreaker {
 
   /** @internal Runs one call through the breaker. `step` names the guarded primitive on events. */
   execute<I, O>(inner: Exec<I, O>, input: I, ctx: Ctx, step: string): Promise<O> {
-    if (this.st === 'closed' && !this.trackSlow) {
+    if (this.st.kind === 'closed' && this.plain) {
       // The hot path: no clock read, no closure but the failure handler.
-      let p: Promise<O>;
-      try {
-        p = inner(input, ctx);
-      } catch (error) {
-        p = Promise.reject(toError(error));
-      }
-      return p.then(this.closedSuccess as (value: O) => O, (error: unknown) => this.closedFailure(error, ctx, step));
+      return call(inner, input, ctx).then(this.closedSuccess as (value: O) => O, (error: unknown) => this.closedFailure(error, ctx, step));
     }
     return this.executeSlow(inner, input, ctx, step);
   }
 
   private executeSlow<I, O>(inner: Exec<I, O>, input: I, ctx: Ctx, step: string): Promise<O> {
-    let state = this.st;
-    if (state === 'open') {
+    let st = this.st;
+    if (st.kind === 'open') {
       const now = this.now();
-      if (now < this.openUntil) return this.reject(ctx, step, 'open', this.openUntil - now);
-      this.enterHalfOpen(ctx, step);
-      state = 'half-open';
+      if (now < st.until) return this.reject(ctx, step, 'open', st.until - now, st.failures, st.lastFailure);
+      st = this.enterHalfOpen(st, now, ctx, step);
     }
-    if (state === 'isolated') return this.reject(ctx, step, 'isolated', undefined);
-    if (state === 'half-open') {
-      if (this.probes >= this.maxProbes) return this.reject(ctx, step, 'half-open', undefined);
-      this.probes++;
-      const episode = this.episode;
+    if (st.kind === 'isolated') return this.reject(ctx, step, 'isolated', undefined, undefined, undefined);
+    if (st.kind === 'half-open') {
+      if (st.probes >= this.maxProbes) {
+        const now = this.now();
+        // The probes in flight have had their time: abandon them and admit new ones.
+        if (now >= st.expiresAt) st = this.enterHalfOpen(st, now, ctx, step);
+        else return this.reject(ctx, step, 'half-open', st.expiresAt - now, st.failures, st.lastFailure, st.probes);
+      }
+      st.probes++;
+      const episode = st.episode;
       const t0 = this.trackSlow ? this.now() : 0;
       return call(inner, input, ctx).then(
         (value) => {
-          this.probeDone(episode, this.trackSlow && this.now() - t0 > this.slowCallMs ? FAILED : OK, ctx, step);
+          this.probeDone(episode, this.judgeResult(value, t0), ctx, step);
           return value;
         },
         (thrown: unknown) => {
           const error = toError(thrown);
-          this.probeDone(episode, this.counts(error, ctx) ? FAILED : IGNORED, ctx, step);
+          this.probeDone(episode, this.counts(error, ctx) ? FAILED : IGNORED, ctx, step, error);
           throw error;
         },
       );
     }
-    // Closed, timing calls for slowCallMs.
-    const t0 = this.now();
+    // Closed, timing calls for slowCallMs or judging results with failureIf.
+    const t0 = this.trackSlow ? this.now() : 0;
     return call(inner, input, ctx).then(
       (value) => {
-        if (this.st === 'closed') {
-          if (this.now() - t0 > this.slowCallMs) this.recordFailure(ctx, step);
+        if (this.st.kind === 'closed') {
+          if (this.judgeResult(value, t0) === FAILED) this.recordFailure(ctx, step, this.lastJudged);
           else this.recordSuccess();
         }
         return value;
@@ -450,29 +526,60 @@ export class CircuitBreaker {
     );
   }
 
+  /** Why the last result judged FAILED failed, as an error for `cause` and `onBreak`. */
+  private lastJudged: Error | undefined;
+
+  /** A settled call's outcome: FAILED when it was slow or `failureIf` says so. */
+  private judgeResult(value: unknown, t0: number): Outcome {
+    if (this.trackSlow) {
+      const took = this.now() - t0;
+      if (took > this.slowCallMs) {
+        this.lastJudged = new Error(`The call took ${took} ms, over slowCallMs (${this.slowCallMs} ms)`);
+        return FAILED;
+      }
+    }
+    if (this.resultFails !== undefined) {
+      let failed: boolean;
+      try {
+        failed = this.resultFails(value) === true;
+      } catch (error) {
+        this.lastJudged = toError(error);
+        return FAILED;
+      }
+      if (failed) {
+        this.lastJudged = new Error('The result counted as a failure (failureIf)');
+        return FAILED;
+      }
+    }
+    return OK;
+  }
+
   private readonly closedSuccess = (value: unknown): unknown => {
-    if (this.st === 'closed') this.recordSuccess();
+    if (this.st.kind === 'closed') this.recordSuccess();
     return value;
   };
 
   private closedFailure(thrown: unknown, ctx: Ctx, step: string): never {
     const error = toError(thrown);
-    if (this.st === 'closed' && this.counts(error, ctx)) this.recordFailure(ctx, step);
+    if (this.st.kind === 'closed' && this.counts(error, ctx)) this.recordFailure(ctx, step, error);
     throw error;
   }
 
   private recordSuccess(): void {
+    const st = this.st;
     if (this.window) this.window.record(this.now(), false);
-    else this.failures = 0;
+    else if (st.kind === 'closed') st.failures = 0;
   }
 
-  private recordFailure(ctx: Ctx, step: string): void {
+  private recordFailure(ctx: Ctx, step: string, error: Error | undefined): void {
+    const st = this.st;
+    if (st.kind !== 'closed') return;
     const w = this.window;
     if (w) {
       w.record(this.now(), true);
-      if (w.totalCalls >= this.minThroughput && w.totalFailures >= this.threshold * w.totalCalls) this.open(ctx, step);
-    } else if (++this.failures >= this.threshold) {
-      this.open(ctx, step);
+      if (w.totalCalls >= this.minThroughput && w.totalFailures >= this.threshold * w.totalCalls) this.open(w.totalFailures, 0, error, ctx, step);
+    } else if (++st.failures >= this.threshold) {
+      this.open(st.failures, 0, error, ctx, step);
     }
   }
 
@@ -490,47 +597,81 @@ export class CircuitBreaker {
     }
   }
 
-  private probeDone(episode: number, outcome: Outcome, ctx: Ctx, step: string): void {
-    if (this.st !== 'half-open' || episode !== this.episode) return;
-    if (outcome === OK) this.close(ctx, step);
-    else if (outcome === FAILED) this.open(ctx, step);
-    else this.probes--;
+  private probeDone(episode: number, outcome: Outcome, ctx: Ctx, step: string, error?: Error): void {
+    const st = this.st;
+    if (st.kind !== 'half-open' || episode !== st.episode) return;
+    st.probes--;
+    if (outcome === OK) {
+      if (++st.successes >= this.successThreshold) this.close(ctx, step);
+    } else if (outcome === FAILED) {
+      this.open(1, st.opens, error ?? this.lastJudged, ctx, step);
+    }
   }
 
-  private reject<O>(ctx: Ctx, step: string, state: CircuitState, retryAfterMs: number | undefined): Promise<O> {
+  private reject<O>(
+    ctx: Ctx,
+    step: string,
+    state: CircuitRefusingState,
+    retryAfterMs: number | undefined,
+    failures: number | undefined,
+    lastFailure: Error | undefined,
+    probes?: number,
+  ): Promise<O> {
     if (listening()) emit(ctx, KIND, { type: 'circuit.rejected', breaker: this.name, state, retryAfterMs, step });
-    return Promise.reject(new CircuitOpenError(this.name, retryAfterMs));
+    const error = new CircuitOpenError(this.name, {
+      state,
+      retryAfterMs,
+      failures,
+      lastFailure,
+      ...(probes === undefined ? {} : { probes: { inFlight: probes, max: this.maxProbes } }),
+    });
+    callHook(this.hooks.onRejected, error);
+    return Promise.reject(error);
   }
 
-  private open(ctx: Ctx | undefined, step: string): void {
-    const duration = Math.min(this.maxOpenMs, this.openMs * this.factor ** this.opens);
-    this.opens++;
-    this.openUntil = this.now() + duration;
-    this.failures = 0;
+  /** Opens for `openMs` grown by the backoff over `opens` earlier opens since the last close. */
+  private open(failures: number, opens: number, lastFailure: Error | undefined, ctx: Ctx | undefined, step: string): void {
+    const duration = Math.min(this.maxOpenMs, this.openMs * this.factor ** opens);
     this.window?.clear();
-    this.transition('open', ctx, step);
+    this.transition({ kind: 'open', until: this.now() + duration, opens: opens + 1, failures, lastFailure }, ctx, step);
+    callHook(this.hooks.onBreak, { breaker: this.name, failures, openMs: duration, lastFailure });
   }
 
-  private enterHalfOpen(ctx: Ctx | undefined, step: string): void {
-    this.episode++;
-    this.probes = 0;
-    this.transition('half-open', ctx, step);
+  private enterHalfOpen(from: Extract<State, { kind: 'open' | 'half-open' }>, now: number, ctx: Ctx | undefined, step: string): Extract<State, { kind: 'half-open' }> {
+    const next: State = {
+      kind: 'half-open',
+      episode: ++this.episodes,
+      opens: from.opens,
+      expiresAt: now + this.probeTimeoutMs,
+      failures: from.failures,
+      lastFailure: from.lastFailure,
+      probes: 0,
+      successes: 0,
+    };
+    if (from.kind === 'half-open') this.st = next; // a fresh episode: the state itself does not change
+    else {
+      this.transition(next, ctx, step);
+      callHook(this.hooks.onHalfOpen, { breaker: this.name });
+    }
+    return next;
   }
 
   private close(ctx: Ctx | undefined, step: string): void {
-    this.failures = 0;
-    this.opens = 0;
-    this.probes = 0;
     this.window?.clear();
-    if (this.st !== 'closed') this.transition('closed', ctx, step);
+    const wasClosed = this.st.kind === 'closed';
+    if (wasClosed) this.st = { kind: 'closed', failures: 0 };
+    else {
+      this.transition({ kind: 'closed', failures: 0 }, ctx, step);
+      callHook(this.hooks.onReset, { breaker: this.name });
+    }
   }
 
-  private transition(to: CircuitState, ctx: Ctx | undefined, step: string): void {
-    const from = this.st;
+  private transition(to: State, ctx: Ctx | undefined, step: string): void {
+    const from = this.st.kind;
     this.st = to;
     const ls = this.listeners;
     if (ls) {
-      const change: CircuitStateChange = { breaker: this.name, from, to };
+      const change: CircuitStateChange = { breaker: this.name, from, to: to.kind };
       for (const l of ls) {
         try {
           l(change);
@@ -541,27 +682,44 @@ export class CircuitBreaker {
     }
     if (!listening()) return;
     if (ctx) {
-      emit(ctx, KIND, { type: 'circuit.state_changed', breaker: this.name, from, to, step });
+      emit(ctx, KIND, { type: 'circuit.state_changed', breaker: this.name, from, to: to.kind, step });
     } else {
-      hub.emit({ type: 'circuit.state_changed', breaker: this.name, from, to, workflow: '', step, primitive: KIND, correlationId: '', runId: '', time: performance.timeOrigin + performance.now() } satisfies WeftEvent);
+      hub.emit({ type: 'circuit.state_changed', breaker: this.name, from, to: to.kind, workflow: '', step, primitive: KIND, correlationId: '', runId: '', time: performance.timeOrigin + performance.now() } satisfies WeftEvent);
     }
   }
 
+  private now(): number {
+    return this.nowFn !== undefined ? this.nowFn() : (this.clock ?? currentClock()).now();
+  }
+
   private apply(s: CircuitBreakerSnapshot, announce: boolean): void {
-    this.failures = s.failures;
-    this.opens = s.opens;
-    this.openUntil = s.openUntil ?? 0;
-    this.probes = 0;
-    this.episode++;
     this.isolationEpoch++;
-    this.isolations = s.state === 'isolated' ? 1 : 0;
     const w = this.window;
-    if (w) {
+    if (w instanceof RollingWindow) {
       w.clear();
       if (s.window) w.load(s.window.index, s.window.calls, s.window.failures);
+    } else if (w instanceof CountWindow) {
+      w.clear();
+      if (s.recent) w.load(s.recent);
     }
-    if (announce && this.st !== s.state) this.transition(s.state, undefined, this.name);
-    else this.st = s.state;
+    let next: State;
+    switch (s.state) {
+      case 'closed':
+        next = { kind: 'closed', failures: s.failures };
+        break;
+      case 'open':
+        next = { kind: 'open', until: s.openUntil ?? 0, opens: s.opens, failures: s.failures, lastFailure: undefined };
+        break;
+      case 'half-open':
+        // Probes in flight are not saved: a restored half-open breaker admits fresh probes.
+        next = { kind: 'half-open', episode: ++this.episodes, opens: s.opens, expiresAt: this.now() + this.probeTimeoutMs, failures: s.failures, lastFailure: undefined, probes: 0, successes: 0 };
+        break;
+      case 'isolated':
+        next = { kind: 'isolated', holders: 1 };
+        break;
+    }
+    if (announce && this.st.kind !== s.state) this.transition(next, undefined, this.name);
+    else this.st = next;
   }
 }
 
@@ -589,6 +747,7 @@ function checkSnapshot(value: unknown): CircuitBreakerSnapshot {
       if (!Array.isArray(list) || !list.every((n) => Number.isInteger(n) && n >= 0)) fail(`snapshot.window.${key}`, 'an array of non-negative integers', list);
     }
   }
+  if (s.recent !== undefined && !(Array.isArray(s.recent) && s.recent.every((b) => typeof b === 'boolean'))) fail('snapshot.recent', 'an array of booleans', s.recent);
   return value as CircuitBreakerSnapshot;
 }
 
@@ -605,10 +764,11 @@ function checkSnapshot(value: unknown): CircuitBreakerSnapshot {
  * const charge = chargeCard.circuitBreaker(payments);
  * ```
  */
-export function circuitBreaker<I, O>(primitive: Primitive<I, O>, options?: CircuitBreakerArg): Primitive<I, O> {
+export function circuitBreaker<I, O>(primitive: Primitive<I, O>, options?: CircuitBreakerArg<O>): Primitive<I, O> {
   if (!(primitive instanceof Primitive)) fail('primitive', 'a primitive', primitive);
   const name = primitive.name;
-  const breaker = options instanceof CircuitBreaker ? options : new CircuitBreaker(options, name);
+  // Its own breaker guards only this primitive, so `failureIf` sees only results of type O.
+  const breaker = options instanceof CircuitBreaker ? options : new CircuitBreaker(options as CircuitBreakerOptions | undefined, name);
   const inner = primitive.exec;
   const exec: Exec<I, O> = (input, ctx) =>
     ctx.scope.aborted ? Promise.reject(abortReasonError(ctx.scope.reason)) : breaker.execute(inner, input, ctx, name);

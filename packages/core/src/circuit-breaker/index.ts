@@ -4,7 +4,7 @@ import { circuitBreaker as circuitBreakerPrimitive, type CircuitBreakerArg } fro
 declare module '../primitive.js' {
   interface Primitive<in I, out O> {
     /** Sheds calls while a dependency is failing; see {@link circuitBreaker}. Added by `@weft/core/circuit-breaker`. */
-    circuitBreaker(options?: CircuitBreakerArg): Primitive<I, O>;
+    circuitBreaker(options?: CircuitBreakerArg<O>): Primitive<I, O>;
   }
 }
 

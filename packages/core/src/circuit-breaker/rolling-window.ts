@@ -77,3 +77,46 @@ export class RollingWindow {
     this.totalFailures = f;
   }
 }
+
+/**
+ * @internal The outcomes of the last `size` calls, for a count-based window: a ring of booleans
+ * (true = failed) with running totals, so reading the ratio is O(1).
+ */
+export class CountWindow {
+  private readonly ring: boolean[] = [];
+  private next = 0;
+  totalCalls = 0;
+  totalFailures = 0;
+
+  constructor(readonly size: number) {}
+
+  record(_now: number, failed: boolean): void {
+    if (this.ring.length < this.size) this.ring.push(failed);
+    else {
+      if (this.ring[this.next]) this.totalFailures--;
+      this.totalCalls--;
+      this.ring[this.next] = failed;
+    }
+    this.next = (this.next + 1) % this.size;
+    this.totalCalls++;
+    if (failed) this.totalFailures++;
+  }
+
+  clear(): void {
+    this.ring.length = 0;
+    this.next = 0;
+    this.totalCalls = 0;
+    this.totalFailures = 0;
+  }
+
+  /** The outcomes, oldest first. */
+  outcomes(): boolean[] {
+    return this.ring.length < this.size ? [...this.ring] : [...this.ring.slice(this.next), ...this.ring.slice(0, this.next)];
+  }
+
+  /** Loads outcomes saved by `outcomes()` (the newest `size` of them). */
+  load(outcomes: readonly boolean[]): void {
+    this.clear();
+    for (const failed of outcomes.slice(-this.size)) this.record(0, failed);
+  }
+}

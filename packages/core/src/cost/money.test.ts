@@ -42,7 +42,7 @@ describe('exact money', () => {
   });
 
   it('prices tokens exactly: 1,000 + 200 tokens at $0.0375/$0.15 per million is $0.0000675', async () => {
-    const prices = createPriceTable({ tiny: { input: 0.0375, output: 0.15 } }, { defaults: false });
+    const prices = createPriceTable({ tiny: { input: 0.0375, output: 0.15 } }, { extend: false });
     expect(prices.cost('tiny', 1_000, 200)).toBe(0.0000675);
     const s = step('llm', (_: void, ctx) => {
       recordCost(ctx, { model: 'tiny', inputTokens: 1_000, outputTokens: 200 }, { prices });
