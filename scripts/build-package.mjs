@@ -19,6 +19,11 @@ if (!process.argv.includes('--stub-only')) {
 
 const { name } = JSON.parse(readFileSync('package.json', 'utf8'));
 const message = `${name} is ESM-only, and this Node.js cannot require() ES modules (Node 20.19+ and 22.12+ can). From CommonJS, load it with: const weft = await import('${name}');`;
+// Its types: what a CommonJS TypeScript project sees, a value whose one key says what to do.
+writeFileSync(
+  'dist/esm-only.d.cts',
+  `/** ${name} is ESM-only: load it with \`await import('${name}')\`. */\ndeclare const esmOnly: { readonly ${JSON.stringify(`ESM-only: use await import('${name}')`)}: never };\nexport = esmOnly;\n`,
+);
 writeFileSync(
   'dist/esm-only.cjs',
   `'use strict';\n// ${name} ships ES modules only; see dist/index.js.\nconst error = new Error(${JSON.stringify(message)});\nerror.code = 'ERR_REQUIRE_ESM';\nthrow error;\n`,
