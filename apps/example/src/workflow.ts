@@ -5,7 +5,7 @@ const Order = z.object({
   id: z.string().min(1),
   items: z.array(z.object({ sku: z.string(), qty: z.number().int().positive(), unitPrice: z.number().nonnegative() })).min(1),
 });
-export type Order = z.input<typeof Order>;
+type Order = z.input<typeof Order>;
 
 const validate = step({ name: 'validate', input: Order }, (order) => order);
 

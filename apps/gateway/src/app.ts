@@ -12,7 +12,7 @@ import { createStores, type Stores } from './stores.js';
 import { buildAnswerWorkflow, KEY_ID_ATTRIBUTE, type AnswerWorkflow } from './workflow.js';
 
 /** What a running gateway holds, for `main.ts`, the load script and tests. */
-export interface GatewayState {
+interface GatewayState {
   readonly config: GatewayConfig;
   /** The embedded simulated providers (demo mode only). */
   readonly simulated: SimulatedProviders | undefined;

@@ -27,16 +27,16 @@ import { isProviderError } from './providers/provider-error.js';
 import type { Stores } from './stores.js';
 
 /** The body of `POST /v1/answer`. */
-export const answerBodySchema = z.strictObject({
+const answerBodySchema = z.strictObject({
   question: z.string().trim().min(1).max(4_000),
   tier: z.enum(TIERS).default('standard'),
 });
 
 /** The least provider quality each tier accepts; the router picks the cheapest provider that meets it. */
-export const TIER_MIN_QUALITY: Readonly<Record<Tier, number>> = { economy: 0, standard: 0.7, premium: 0.85 };
+const TIER_MIN_QUALITY: Readonly<Record<Tier, number>> = { economy: 0, standard: 0.7, premium: 0.85 };
 
 /** The tier whose provider calls are hedged: the one that pays for the dearest model, and for its tail latency. */
-export const HEDGED_TIER: Tier = 'premium';
+const HEDGED_TIER: Tier = 'premium';
 
 /** The run attribute carrying the caller's key ID (a hash prefix, never the key). */
 export const KEY_ID_ATTRIBUTE = 'gateway.key_id';
@@ -175,7 +175,7 @@ export function buildAnswerWorkflow(deps: AnswerWorkflowDeps): AnswerWorkflow {
 }
 
 /** Whether a failed provider attempt is worth retrying on the same provider. */
-export function isTransient(error: Error): boolean {
+function isTransient(error: Error): boolean {
   if (isCircuitOpenError(error) || isValidationError(error) || isAbortedError(error)) return false;
   if (isProviderError(error)) return error.transient;
   // Timeouts of the attempt, and network failures (fetch's TypeError), are transient.

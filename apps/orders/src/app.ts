@@ -10,7 +10,7 @@ import { startSimulatedServices, type SimulatedServices } from './simulated-serv
 import { buildOrderSaga, orderBodySchema, ServiceError, withOrderId, type Order, type Placed } from './workflow.js';
 
 /** What a running orders service holds, for `main.ts` and tests. */
-export interface OrdersState {
+interface OrdersState {
   readonly config: OrdersConfig;
   /** The embedded simulated services (demo mode only). */
   readonly services: SimulatedServices | undefined;

@@ -1,6 +1,5 @@
 import { envHttpUrl, envInt, envReader, loadServiceConfig, type ServiceConfig } from '@weft/service-kit';
 
-export { ConfigError } from '@weft/service-kit';
 
 /** The orders service's validated configuration: the shared service settings plus its own. */
 export interface OrdersConfig extends ServiceConfig {

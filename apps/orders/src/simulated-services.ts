@@ -7,7 +7,7 @@ export const DECLINED_CARD = '4000000000000002';
 export const UNDELIVERABLE_POSTCODE = '00000';
 
 /** One call the simulated services received, in order: what tests and the demo inspect. */
-export interface JournalEntry {
+interface JournalEntry {
   readonly action: 'reserve' | 'release' | 'charge' | 'refund' | 'ship' | 'cancel-shipment';
   readonly id: string;
   readonly correlationId: string | undefined;

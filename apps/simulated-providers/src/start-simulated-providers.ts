@@ -39,7 +39,7 @@ export interface SimulatedProvidersOptions {
 }
 
 /** Defaults of {@link SimulatedProvidersOptions}. */
-export const DEFAULTS = {
+const DEFAULTS = {
   port: 0,
   host: '127.0.0.1',
   providers: { alpha: {}, beta: {}, gamma: {} },

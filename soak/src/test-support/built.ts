@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The soak workspace's folder. */
-export const SOAK_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const SOAK_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Compiles the soak workspace with tsc when `dist/<script>` is missing or older than a source file. */
 export function ensureBuilt(script: string): string {

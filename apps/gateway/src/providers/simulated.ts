@@ -2,7 +2,7 @@ import { optionsFromEnv, startSimulatedProviders, type SimulatedProviders } from
 import { ConfigError, type ProviderConfig } from '../config.js';
 
 /** The demo providers: a cheap, a middling and a dear model, priced by the built-in price table. */
-export const SIMULATED_PROVIDERS = [
+const SIMULATED_PROVIDERS = [
   { name: 'alpha', model: 'gpt-4o-mini', quality: 0.6 },
   { name: 'beta', model: 'gpt-4.1-mini', quality: 0.75 },
   { name: 'gamma', model: 'gpt-4o', quality: 0.9 },

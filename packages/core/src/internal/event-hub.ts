@@ -1,7 +1,7 @@
 import type { WeftEvent } from '../events/event-types.js';
 
 /** A function that receives Weft events. */
-export type EventListener = (event: WeftEvent) => void;
+type EventListener = (event: WeftEvent) => void;
 
 let reporting = false;
 /** Reports a subscriber's error on `process.emitWarning`: a subscriber never breaks a run. */

@@ -5,7 +5,7 @@
  * the public API stay plain numbers in currency units: each is converted once, rounded to the
  * nearest nano-unit, and every sum is of integers. Exact up to {@link MAX_AMOUNT}.
  */
-export const NANOS_PER_UNIT = 1_000_000_000;
+const NANOS_PER_UNIT = 1_000_000_000;
 
 /** The largest amount (in currency units) that is still exact in nano-units: 2^53 / 1e9, about 9 million. */
 export const MAX_AMOUNT = 9_000_000;

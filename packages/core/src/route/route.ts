@@ -31,7 +31,7 @@ export interface RouteStrategy<K extends string, I = unknown> {
 }
 
 /** @internal A strategy found no route; `message` says why. */
-export class RouteMiss {
+class RouteMiss {
   constructor(readonly message: string) {}
 }
 

@@ -5,7 +5,7 @@ import { currentContext, type RunContext } from '@weft/core';
  * The OpenTelemetry context a run context parents new spans on. `@weft/core` keeps it on its context
  * object as `otel` without a public accessor, so it is read by shape; undefined when absent.
  */
-export function runOtelContext(ctx: RunContext | undefined): Context | undefined {
+function runOtelContext(ctx: RunContext | undefined): Context | undefined {
   if (ctx === undefined) return undefined;
   const otel = (ctx as { otel?: unknown }).otel;
   return typeof otel === 'object' && otel !== null && typeof (otel as Context).getValue === 'function' ? (otel as Context) : undefined;

@@ -8,7 +8,7 @@ import { createWeftRedis, type WeftRedis, type WeftRedisOptions } from '../weft-
 export const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 
 /** A key prefix unique to this test run, so runs never see each other's keys. */
-export function uniquePrefix(label: string): string {
+function uniquePrefix(label: string): string {
   return `weft-test:${label}:${randomUUID().slice(0, 8)}`;
 }
 
@@ -49,7 +49,7 @@ export function redisServerAvailable(): boolean {
  * Gating for tests that need a real Redis. Outside CI, a missing Redis skips the suite with a
  * printed reason; in CI (`CI=true`) it fails with a clear message instead.
  */
-export function gate(requirement: 'redis' | 'redis-server', available: boolean): { skip: boolean; failure: string | undefined } {
+function gate(requirement: 'redis' | 'redis-server', available: boolean): { skip: boolean; failure: string | undefined } {
   if (available) return { skip: false, failure: undefined };
   const what = requirement === 'redis' ? `a Redis server at ${REDIS_URL} (set REDIS_URL)` : 'the redis-server binary on the PATH (apt-get install redis-server)';
   const reason = `@weft/redis tests need ${what}`;
