@@ -70,7 +70,7 @@ interface Child {
 function start(command: string, args: string[], env: Record<string, string>): Child {
   const child = spawn(command, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let out = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (out = (out + d).slice(-20_000)));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (out = (out + d).slice(-20_000)));
   return { process: child, output: () => out };
 }
 

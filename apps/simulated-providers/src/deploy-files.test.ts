@@ -20,8 +20,50 @@ function yamlFiles(dir: string): string[] {
   });
 }
 
-function load(path: string): any {
-  return parse(readFileSync(join(deploy, path), 'utf8'));
+/** The parts of each deploy file the tests read. */
+interface Service {
+  readonly image?: string;
+  readonly ports?: string[];
+  readonly environment?: Record<string, string>;
+  readonly build?: { readonly context: string; readonly dockerfile: string };
+  readonly volumes?: string[];
+}
+interface Compose {
+  readonly services: Record<string, Service>;
+}
+interface ScrapeConfig {
+  scrape_interval?: string;
+  readonly metrics_path?: string;
+  readonly static_configs?: { readonly targets: string[] }[];
+}
+interface PrometheusConfig {
+  rule_files: string[];
+  readonly scrape_configs: ScrapeConfig[];
+}
+interface Probe {
+  readonly httpGet: { readonly path: string };
+}
+interface Container {
+  readonly livenessProbe: Probe;
+  readonly readinessProbe: Probe;
+  readonly resources: { readonly requests: Record<string, string> };
+  readonly env: { readonly name: string; readonly value?: string; readonly valueFrom?: { readonly secretKeyRef: unknown } }[];
+}
+interface Deployment {
+  readonly metadata: { readonly name: string };
+  readonly spec: {
+    readonly selector: { readonly matchLabels: Record<string, string> };
+    readonly template: { readonly spec: { readonly containers: Container[]; readonly securityContext: { readonly runAsNonRoot: boolean } } };
+  };
+}
+interface Hpa {
+  readonly apiVersion: string;
+  readonly spec: { readonly scaleTargetRef: unknown; readonly metrics: { readonly resource: { readonly name: string } }[] };
+}
+
+/** A deploy file parsed as `T`: the tests' assertions check that it really has that shape. */
+function load<T>(path: string): T {
+  return parse(readFileSync(join(deploy, path), 'utf8')) as T;
 }
 
 function promtool(...args: string[]): { status: number | null; output: string } {
@@ -70,45 +112,46 @@ describe('deploy files', () => {
   });
 
   it('wires the compose stack: gateway with Redis, Prometheus with the alerts, Grafana with the dashboards', () => {
-    const compose = load('docker-compose.yml');
+    const compose = load<Compose>('docker-compose.yml');
+    const { gateway: gatewayService, redis, prometheus, grafana } = compose.services;
     expect(Object.keys(compose.services).sort()).toEqual(['gateway', 'grafana', 'prometheus', 'redis']);
-    expect(compose.services.gateway.ports).toContain('3000:3000');
-    expect(compose.services.gateway.environment).toMatchObject({ HOST: '0.0.0.0', REDIS_URL: 'redis://redis:6379' });
-    expect(compose.services.gateway.build).toEqual({ context: '..', dockerfile: 'deploy/Dockerfile' });
-    expect(compose.services.redis.image).toMatch(/^redis:7/);
-    expect(compose.services.prometheus.volumes).toContain('../alerts:/etc/prometheus/rules:ro');
-    expect(compose.services.grafana.volumes).toContain('../dashboards/generated:/var/lib/grafana/dashboards/weft:ro');
+    expect(gatewayService?.ports).toContain('3000:3000');
+    expect(gatewayService?.environment).toMatchObject({ HOST: '0.0.0.0', REDIS_URL: 'redis://redis:6379' });
+    expect(gatewayService?.build).toEqual({ context: '..', dockerfile: 'deploy/Dockerfile' });
+    expect(redis?.image).toMatch(/^redis:7/);
+    expect(prometheus?.volumes).toContain('../alerts:/etc/prometheus/rules:ro');
+    expect(grafana?.volumes).toContain('../dashboards/generated:/var/lib/grafana/dashboards/weft:ro');
     // Every bind mount and the build context exist relative to deploy/.
-    for (const service of Object.values<any>(compose.services)) {
-      for (const volume of service.volumes ?? []) expect(existsSync(resolve(deploy, String(volume).split(':')[0] ?? '')), volume).toBe(true);
+    for (const service of Object.values(compose.services)) {
+      for (const volume of service.volumes ?? []) expect(existsSync(resolve(deploy, volume.split(':')[0] ?? '')), volume).toBe(true);
     }
-    expect(existsSync(resolve(deploy, compose.services.gateway.build.context, compose.services.gateway.build.dockerfile))).toBe(true);
+    expect(existsSync(resolve(deploy, gatewayService?.build?.context ?? '', gatewayService?.build?.dockerfile ?? ''))).toBe(true);
   });
 
   it('scrapes gateway:3000/metrics every 5s and loads the mounted rules', () => {
-    const config = load('prometheus/prometheus.yml');
-    const gateway = config.scrape_configs.find((job: any) => job.static_configs?.some((s: any) => s.targets.includes('gateway:3000')));
+    const config = load<PrometheusConfig>('prometheus/prometheus.yml');
+    const gateway = config.scrape_configs.find((job) => job.static_configs?.some((s) => s.targets.includes('gateway:3000')));
     expect(gateway).toMatchObject({ scrape_interval: '5s', metrics_path: '/metrics' });
     expect(config.rule_files).toEqual(['/etc/prometheus/rules/*.yml']);
-    const provider = load('grafana/provisioning/dashboards/weft.yml').providers[0];
-    expect(provider.options.path).toBe('/var/lib/grafana/dashboards/weft');
-    expect(load('grafana/provisioning/datasources/prometheus.yml').datasources[0]).toMatchObject({ uid: 'prometheus', url: 'http://prometheus:9090' });
+    const provider = load<{ providers: { options: { path: string } }[] }>('grafana/provisioning/dashboards/weft.yml').providers[0];
+    expect(provider?.options.path).toBe('/var/lib/grafana/dashboards/weft');
+    expect(load<{ datasources: unknown[] }>('grafana/provisioning/datasources/prometheus.yml').datasources[0]).toMatchObject({ uid: 'prometheus', url: 'http://prometheus:9090' });
   });
 
   it('probes, sizes and scales the gateway on Kubernetes, with REDIS_URL from a Secret', () => {
-    const deployment = load('k8s/deployment.yaml');
-    const container = deployment.spec.template.spec.containers[0];
+    const deployment = load<Deployment>('k8s/deployment.yaml');
+    const container = deployment.spec.template.spec.containers[0]!;
     expect(container.livenessProbe.httpGet.path).toBe('/health/live');
     expect(container.readinessProbe.httpGet.path).toBe('/health/ready');
-    expect(container.resources.requests).toEqual({ cpu: expect.any(String), memory: expect.any(String) });
-    expect(container.env.find((e: any) => e.name === 'REDIS_URL').valueFrom.secretKeyRef).toEqual({ name: 'weft-gateway-redis', key: 'url' });
-    expect(container.env.find((e: any) => e.name === 'HOST').value).toBe('0.0.0.0');
+    expect(container.resources.requests).toEqual({ cpu: expect.any(String) as unknown, memory: expect.any(String) as unknown });
+    expect(container.env.find((e) => e.name === 'REDIS_URL')?.valueFrom?.secretKeyRef).toEqual({ name: 'weft-gateway-redis', key: 'url' });
+    expect(container.env.find((e) => e.name === 'HOST')?.value).toBe('0.0.0.0');
     expect(deployment.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
-    expect(deployment.spec.selector.matchLabels).toEqual(load('k8s/service.yaml').spec.selector);
-    const hpa = load('k8s/hpa.yaml');
+    expect(deployment.spec.selector.matchLabels).toEqual(load<{ spec: { selector: unknown } }>('k8s/service.yaml').spec.selector);
+    const hpa = load<Hpa>('k8s/hpa.yaml');
     expect(hpa.apiVersion).toBe('autoscaling/v2');
     expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata.name });
-    expect(hpa.spec.metrics[0].resource.name).toBe('cpu');
+    expect(hpa.spec.metrics[0]?.resource.name).toBe('cpu');
   });
 
   describe('promtool', () => {
@@ -122,13 +165,13 @@ describe('deploy files', () => {
       if (!hasPromtool) throw new Error('promtool is not on PATH and CI=true: install it (Debian: apt-get install prometheus) so the Prometheus config is checked.');
       const dir = mkdtempSync(join(tmpdir(), 'weft-prometheus-'));
       try {
-        const config = load('prometheus/prometheus.yml');
+        const config = load<PrometheusConfig>('prometheus/prometheus.yml');
         config.rule_files = [join(repo, 'alerts', '*.yml')];
         writeFileSync(join(dir, 'with-alerts.yml'), stringify(config));
         const withAlerts = promtool('check', 'config', join(dir, 'with-alerts.yml'));
         expect(withAlerts.status, withAlerts.output).toBe(0);
 
-        config.scrape_configs[0].scrape_interval = 'five seconds';
+        config.scrape_configs[0]!.scrape_interval = 'five seconds';
         writeFileSync(join(dir, 'broken.yml'), stringify(config));
         expect(promtool('check', 'config', join(dir, 'broken.yml')).status).not.toBe(0);
       } finally {

@@ -51,7 +51,7 @@ function behaviourFromEnv(env: NodeJS.ProcessEnv, prefix: string): Partial<Provi
     const raw = env[variable];
     if (raw !== undefined && raw.trim() !== '') behaviour[field] = parseValue(variable, raw, behaviourFields[field]);
   }
-  return behaviour as Partial<ProviderBehaviour>;
+  return behaviour;
 }
 
 function nonEmpty(raw: string | undefined): string | undefined {

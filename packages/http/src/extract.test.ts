@@ -14,6 +14,9 @@ const tracing = installTracing();
 beforeEach(() => tracing.exporter.reset());
 afterAll(() => tracing.shutdown());
 
+/** A plain header record, typed so `inject` returns it with its headers added. */
+const headersOf = (headers: Record<string, string>): Record<string, string> => headers;
+
 describe('extract', () => {
   it('reads traceparent, tracestate, baggage and the correlation ID from Node-style headers', () => {
     const out = extract({ traceparent: TRACEPARENT, tracestate: 'rojo=1', baggage: 'tenant=acme', 'x-correlation-id': 'req-1' });
@@ -133,7 +136,7 @@ describe('runWithHeaders', () => {
 
 describe('inject', () => {
   it("writes the step span's traceparent, the baggage and the run's correlation ID inside a step", async () => {
-    const flow = step('call', () => ({ headers: inject({} as Record<string, string>), spanId: trace.getActiveSpan()?.spanContext().spanId }));
+    const flow = step('call', () => ({ headers: inject(headersOf({})), spanId: trace.getActiveSpan()?.spanContext().spanId }));
     const { headers, spanId } = await runWithHeaders(flow, undefined, { traceparent: TRACEPARENT, baggage: 'tenant=acme', 'x-correlation-id': 'req-3' });
     expect(headers.traceparent).toBe(`00-${TRACE_ID}-${spanId}-01`);
     expect(headers.baggage).toBe('tenant=acme');
@@ -150,7 +153,7 @@ describe('inject', () => {
 
   it("passes an unsampled caller's trace context on unchanged, with no spans recorded", async () => {
     const unsampled = `00-${TRACE_ID}-${SPAN_ID}-00`;
-    const flow = step('call', () => inject({} as Record<string, string>));
+    const flow = step('call', () => inject(headersOf({})));
     const headers = await runWithHeaders(flow, undefined, { traceparent: unsampled });
     expect(headers.traceparent).toBe(unsampled);
     expect(tracing.spans()).toEqual([]);
@@ -161,7 +164,7 @@ describe('inject', () => {
   });
 
   it('keeps headers the caller set when overwrite is false', async () => {
-    const flow = step('call', () => inject({ 'X-Correlation-Id': 'mine' } as Record<string, string>, undefined, { overwrite: false }));
+    const flow = step('call', () => inject(headersOf({ 'X-Correlation-Id': 'mine' }), undefined, { overwrite: false }));
     const headers = await flow.run(undefined, { correlationId: 'run' });
     expect(headers['X-Correlation-Id']).toBe('mine');
     expect(headers['x-correlation-id']).toBeUndefined();
@@ -169,7 +172,7 @@ describe('inject', () => {
   });
 
   it('replaces a differently-cased header in a plain record when overwriting', async () => {
-    const flow = step('call', () => inject({ 'X-Correlation-Id': 'stale' } as Record<string, string>));
+    const flow = step('call', () => inject(headersOf({ 'X-Correlation-Id': 'stale' })));
     expect(await flow.run(undefined, { correlationId: 'fresh' })).toMatchObject({ 'x-correlation-id': 'fresh' });
     expect(Object.keys(await flow.run(undefined, { correlationId: 'fresh' })).filter((k) => k.toLowerCase() === 'x-correlation-id')).toHaveLength(1);
   });

@@ -67,7 +67,7 @@ export function createFetch(options?: CreateFetchOptions): WeftFetch {
 
       // Signal: the run's, the caller's, or both combined (AbortSignal.any only when both exist).
       const runSignal = run?.signal;
-      const callerSignal = init?.signal ?? (isRequest ? (input as Request).signal : undefined);
+      const callerSignal = init?.signal ?? (isRequest ? (input).signal : undefined);
       const signal = runSignal && callerSignal ? AbortSignal.any([runSignal, callerSignal]) : (runSignal ?? callerSignal ?? undefined);
 
       const url = filtered || withSpan ? toUrl(input) : undefined;
@@ -75,7 +75,7 @@ export function createFetch(options?: CreateFetchOptions): WeftFetch {
       let span: Span | undefined;
       let otel: Context = parent;
       let secrets: string[] = [];
-      const method = (init?.method ?? (isRequest ? (input as Request).method : 'GET')).toUpperCase();
+      const method = (init?.method ?? (isRequest ? (input).method : 'GET')).toUpperCase();
       if (withSpan && url !== undefined && trace.getSpan(parent)?.isRecording() === true) {
         secrets = secretValues(run);
         span = startClientSpan(method, url, parent, secrets);
@@ -84,7 +84,7 @@ export function createFetch(options?: CreateFetchOptions): WeftFetch {
 
       const next: RequestInit = init === undefined ? {} : stripCtx(init);
       if (!filtered || (url !== undefined && safePredicate(propagate, url))) {
-        const headers = new Headers(init?.headers ?? (isRequest ? (input as Request).headers : undefined));
+        const headers = new Headers(init?.headers ?? (isRequest ? (input).headers : undefined));
         injectFrom(headers, otel, run, PROPAGATE_ALL);
         next.headers = headers;
       }

@@ -44,7 +44,7 @@ export function getHeader(source: HeaderSource, name: string): string | undefine
       }
     }
     if (typeof v === 'string') return v;
-    if (Array.isArray(v)) return v.every((x) => typeof x === 'string') ? (v as string[]).join(',') : undefined;
+    if (Array.isArray(v)) return v.every((x) => typeof x === 'string') ? (v).join(',') : undefined;
     return undefined;
   } catch {
     return undefined;

@@ -102,7 +102,7 @@ describe('propagation across two HTTP hops', () => {
   it('joins one trace and keeps the correlation ID end to end', async () => {
     // The test itself is the first client: a root span, injected into the request to hop A.
     const root = trace.getTracer('test').startSpan('client-root');
-    const headers = context.with(trace.setSpan(context.active(), root), () => inject({ 'x-correlation-id': 'order-42' } as Record<string, string>, undefined, { overwrite: false }));
+    const headers = context.with(trace.setSpan(context.active(), root), () => inject({ 'x-correlation-id': 'order-42' }, undefined, { overwrite: false }));
     const res = await fetch(`${a.base}/start`, { headers });
     root.end();
     const body = (await res.json()) as { status: number; body: { doubled: number }; echoed: string; runCorrelationId: string };

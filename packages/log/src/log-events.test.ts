@@ -47,7 +47,7 @@ describe('logEvents', () => {
     expect(scheduled).toHaveLength(2);
     for (const line of scheduled) expect(line).toMatchObject({ level: LEVEL.warn, final: false, correlation_id: 'req-1' });
     expect(byEvent('retry.gave_up')).toEqual([expect.objectContaining({ level: LEVEL.error, final: true, attempts: 3, reason: 'exhausted' })]);
-    expect(byEvent('run.finished')).toEqual([expect.objectContaining({ level: LEVEL.error, outcome: 'error', err: expect.objectContaining({ message: expect.any(String) }) })]);
+    expect(byEvent('run.finished')).toEqual([expect.objectContaining({ level: LEVEL.error, outcome: 'error', err: expect.objectContaining({ message: expect.any(String) as unknown }) as unknown })]);
     // The retry's final failure and the run's failure are the only error lines.
     expect(out.lines.filter((l) => (l.level as number) >= LEVEL.error).map((l) => l.event)).toEqual(['retry.gave_up', 'run.finished']);
   });
@@ -70,7 +70,7 @@ describe('logEvents', () => {
     stop = logEvents(createLogger({ destination: out }));
     await expect(step('broken', () => Promise.reject(new RangeError('out of range'))).run(undefined, { correlationId: 'req-2' })).rejects.toThrow();
     expect(out.lines).toEqual([
-      expect.objectContaining({ level: LEVEL.error, event: 'run.finished', workflow: 'broken', correlation_id: 'req-2', msg: 'run broken failed: out of range', err: expect.objectContaining({ type: 'RangeError' }) }),
+      expect.objectContaining({ level: LEVEL.error, event: 'run.finished', workflow: 'broken', correlation_id: 'req-2', msg: 'run broken failed: out of range', err: expect.objectContaining({ type: 'RangeError' }) }) as unknown,
     ]);
   });
 

@@ -69,7 +69,7 @@ describe('createLogger', () => {
     expect(out.text).toContain('[REDACTED]');
     // Structure survives: every line is JSON, and fields are where they were.
     expect(out.lines[1]).toMatchObject({ request: { headers: { authorization: 'Bearer [REDACTED]' }, tries: ['[REDACTED]'] } });
-    expect(out.lines[2]).toMatchObject({ level: LEVEL.error, err: { type: 'Error', message: expect.stringContaining('401 for key [REDACTED]') } });
+    expect(out.lines[2]).toMatchObject({ level: LEVEL.error, err: { type: 'Error', message: expect.stringContaining('401 for key [REDACTED]') as unknown } });
     expect(out.lines[4]).toMatchObject({ apiKey: '[REDACTED]', msg: 'bound' });
   });
 
@@ -159,7 +159,7 @@ describe('fromPino', () => {
     }).run(undefined, { correlationId: 'req-9', secrets: { k: SECRET } });
     expect(out.raw).toHaveLength(2);
     expect(out.text).not.toContain(SECRET);
-    for (const line of out.lines) expect(line).toMatchObject({ correlation_id: 'req-9', trace_id: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    for (const line of out.lines) expect(line).toMatchObject({ correlation_id: 'req-9', trace_id: expect.stringMatching(/^[0-9a-f]{32}$/) as unknown });
     const errorLine = out.lines.find((l) => l.level === LEVEL.error)!;
     expect(errorLine).toMatchObject({ msg: 'oops [REDACTED]', err: { message: 'oops [REDACTED]' }, k: '[REDACTED]' });
   });

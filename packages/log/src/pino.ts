@@ -59,7 +59,7 @@ export function weftPinoOptions(options?: LoggerOptions): LoggerOptions {
       const fields = weftLogFields();
       return userMixin ? { ...userMixin(mergeObject, level, logger), ...fields } : fields;
     },
-    hooks: { ...o.hooks, logMethod: logMethod as NonNullable<LoggerOptions['hooks']>['logMethod'], streamWrite },
+    hooks: { ...o.hooks, logMethod: logMethod, streamWrite },
   };
 }
 

@@ -393,8 +393,11 @@ export class WeftCollector {
     byKey.set(partition, utilisation);
     let evicted: string | undefined;
     if (byKey.size > 10_000) {
-      evicted = byKey.keys().next().value as string;
-      byKey.delete(evicted);
+      for (const oldest of byKey.keys()) {
+        evicted = oldest;
+        byKey.delete(oldest);
+        break;
+      }
     }
     if (utilisation >= p.max) {
       p.max = utilisation;

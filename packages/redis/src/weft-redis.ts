@@ -174,8 +174,8 @@ export class WeftRedis {
     };
     this.cluster = clusterUrls.length > 0;
     this.client = this.cluster
-      ? (createCluster({ rootNodes: clusterUrls.map((u) => ({ url: u })), defaults: { socket, disableOfflineQueue: true } }) as unknown as Client)
-      : (createClient({ url, socket, disableOfflineQueue: true }) as unknown as Client);
+      ? (createCluster({ rootNodes: clusterUrls.map((u) => ({ url: u })), defaults: { socket, disableOfflineQueue: true } }))
+      : (createClient({ url, socket, disableOfflineQueue: true }));
     this.client.on('error', this.reportError);
     this.client.on('ready', this.announceReady);
     // connect() keeps retrying under reconnectStrategy; its failure is reported through 'error'.
@@ -436,7 +436,7 @@ function closeOne(c: Client, ms: number): Promise<void> {
       // already closed
     }
   };
-  const ready = 'isReady' in c ? (c as RedisClientType).isReady : c.isOpen;
+  const ready = 'isReady' in c ? (c).isReady : c.isOpen;
   if (!ready) {
     destroy();
     return Promise.resolve();

@@ -4,9 +4,9 @@ function show(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (value === undefined) return 'undefined';
   try {
-    return JSON.stringify(value) ?? String(value);
+    return JSON.stringify(value) ?? plain(value);
   } catch {
-    return String(value);
+    return plain(value);
   }
 }
 
@@ -36,4 +36,18 @@ export function formatZodError(error: z.ZodError, root: string): string {
       return issue.path.length === 0 ? issue.message : `\`${path}\`: ${issue.message}`;
     })
     .join('; ');
+}
+
+/** What JSON cannot show (a function, a symbol, a bigint, a cycle), as text. */
+function plain(value: unknown): string {
+  switch (typeof value) {
+    case 'function':
+      return `[function ${value.name || 'anonymous'}]`;
+    case 'symbol':
+      return value.toString();
+    case 'bigint':
+      return `${value}n`;
+    default:
+      return Object.prototype.toString.call(value);
+  }
 }

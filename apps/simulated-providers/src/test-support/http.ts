@@ -1,10 +1,27 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 
-/** What {@link call} returns. */
+/**
+ * The JSON bodies the simulated providers answer with: an OpenAI chat completion or model list,
+ * an error, or an admin view. Every field is optional; each test asserts which are there.
+ */
+export interface ResponseBody {
+  readonly id?: string;
+  readonly object?: string;
+  readonly model?: string;
+  readonly choices?: readonly { readonly index: number; readonly message: { readonly role: string; readonly content: string }; readonly finish_reason: string }[];
+  readonly usage?: { readonly prompt_tokens: number; readonly completion_tokens: number; readonly total_tokens: number };
+  readonly data?: readonly unknown[];
+  readonly error?: { readonly message: string; readonly type: string; readonly code: string };
+  readonly behaviour?: unknown;
+  readonly providers?: Readonly<Record<string, { readonly behaviour: { readonly down: boolean } }>>;
+  readonly stats?: unknown;
+}
+
+/** What {@link call} returns: the body parsed as JSON when it is JSON, else the raw text. */
 export interface CallResult {
   readonly status: number;
   readonly headers: IncomingHttpHeaders;
-  readonly body: any;
+  readonly body: ResponseBody;
 }
 
 /** Options of {@link call}. */
@@ -51,7 +68,8 @@ export function call(url: string, { method = 'GET', headers = {}, body, signal }
         } catch {
           // not JSON: keep the text
         }
-        const result = { status: res.statusCode ?? 0, headers: res.headers, body: parsed };
+        // A test reads the fields it expects; a non-JSON body stays a string (and has none of them).
+        const result: CallResult = { status: res.statusCode ?? 0, headers: res.headers, body: parsed as ResponseBody };
         if (socketClosed) resolve(result);
         else onSocketClosed = () => resolve(result);
       });

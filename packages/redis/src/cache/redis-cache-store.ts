@@ -53,7 +53,7 @@ export class RedisCacheStore implements CacheStore {
     const o = optionsObject('options', options);
     knownOptions('RedisCacheStore', o, ['maxTtlMs']);
     this.maxTtlMs = number('maxTtlMs', o.maxTtlMs, DEFAULTS.maxTtlMs, { min: 1, max: MAX_TIMER * 1000 });
-    const adapter = new KeyvRedis<string>(redis.client as never, {
+    const adapter = new KeyvRedis<string>(redis.client, {
       namespace: redis.key('cache'),
       keyPrefixSeparator: ':',
       throwOnErrors: true,

@@ -76,8 +76,8 @@ describeWith('redis', 'redisCache', await redisReachable(), () => {
     const one = redisCache(failing, a);
     const two = redisCache(failing, b);
     const [x, y] = await Promise.all([one.run(1).catch((e: Error) => e), two.run(1).catch((e: Error) => e)]);
-    expect((x as Error).message).toBe('upstream down');
-    expect((y as Error).message).toBe('upstream down');
+    expect((x).message).toBe('upstream down');
+    expect((y).message).toBe('upstream down');
     expect((y as Error & { code?: string }).code).toBe('E_UP');
     expect(calls).toBe(1);
   });
