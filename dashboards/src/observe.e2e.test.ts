@@ -23,7 +23,7 @@ import { dashboardSpecs } from './dashboards/index.js';
 import { generateFiles, PATHS } from './generate.js';
 import { SERVICE_METRICS } from './promql.js';
 import { startCompanion, type Companion } from './test-support/companion.js';
-import { expandVariables, queriesOfJson, type PanelQuery } from './test-support/panel-queries.js';
+import { expandVariables, queriesOfJson, type DashboardJson, type PanelQuery } from './test-support/panel-queries.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const gatewayMain = join(root, 'apps/gateway/dist/main.js');
@@ -136,10 +136,10 @@ describe.skipIf(!hasPrometheus)('end to end: a real Prometheus scraping the real
     expect(r.ok, `PUT /admin/providers/${name}`).toBe(true);
   };
 
-  const prom = async (path: string, params: Record<string, string>): Promise<any> => {
-    const response = await fetch(`${promUrl}${path}?${new URLSearchParams(params)}`);
+  const prom = async (path: string, params: Record<string, string>): Promise<unknown> => {
+    const response = await fetch(`${promUrl}${path}?${new URLSearchParams(params).toString()}`);
     const body = (await response.json()) as { status: string; data: unknown; error?: string };
-    if (body.status !== 'success') throw new Error(`${path} ${JSON.stringify(params)}: ${body.error}`);
+    if (body.status !== 'success') throw new Error(`${path} ${JSON.stringify(params)}: ${body.error ?? 'no error text'}`);
     return body.data;
   };
 
@@ -301,7 +301,7 @@ describe.skipIf(!hasPrometheus)('end to end: a real Prometheus scraping the real
   }, 90_000);
 
   it('every query of every panel on every dashboard returns at least one series', async () => {
-    const dashboards = dashboardSpecs(CONFIG).map(({ file }) => JSON.parse(readFileSync(join(root, PATHS.dashboards, file), 'utf8')));
+    const dashboards = dashboardSpecs(CONFIG).map(({ file }) => JSON.parse(readFileSync(join(root, PATHS.dashboards, file), 'utf8')) as DashboardJson);
     const queries: PanelQuery[] = dashboards.flatMap(queriesOfJson);
     const range = { start: String(startedAt / 1000), end: String(Date.now() / 1000), step: '2' };
     const empty: string[] = [];
@@ -317,8 +317,8 @@ describe.skipIf(!hasPrometheus)('end to end: a real Prometheus scraping the real
     }
     // The template variables list values too.
     for (const d of dashboards) {
-      for (const v of d.templating.list.filter((x: { type: string }) => x.type === 'query')) {
-        const m = /^label_values\((.*), (\w+)\)$/.exec(v.query.query)!;
+      for (const v of d.templating.list.filter((x) => x.type === 'query')) {
+        const m = /^label_values\((.*), (\w+)\)$/.exec(v.query?.query ?? '')!;
         const values = (await prom(`/api/v1/label/${m[2]}/values`, { 'match[]': expandVariables(m[1]!, '15s') })) as string[];
         expect(values.length, `${d.title} variable ${v.name}`).toBeGreaterThan(0);
       }

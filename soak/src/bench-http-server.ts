@@ -28,7 +28,7 @@ if (mode === 'gateway') {
 } else if (mode === 'bare' && payload !== undefined) {
   const body: unknown = JSON.parse(payload);
   app = Fastify({ bodyLimit: 64 * 1024 });
-  app.post('/v1/answer', async () => body);
+  app.post('/v1/answer', () => Promise.resolve(body));
 } else {
   console.error('usage: bench-http-server.js gateway | bare <json>');
   process.exit(2);

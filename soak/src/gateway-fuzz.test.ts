@@ -176,7 +176,7 @@ describe(`gateway fuzz (${CASES.toLocaleString('en')} fast-check cases through F
       fc.asyncProperty(request, async (req) => {
         const logsBefore = logs.length;
         exporter.reset();
-        const { label, ...options } = req;
+        const { label: _label, ...options } = req;
         let res;
         try {
           res = await app.inject(options);

@@ -1,3 +1,4 @@
+import { SpanStatusCode } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 
 /** Renders finished spans as an indented tree, parents before children. */
@@ -15,7 +16,7 @@ export function renderSpanTree(spans: ReadonlyArray<ReadableSpan>): string {
     const list = (children.get(parent) ?? []).sort((a, b) => hr(a.startTime) - hr(b.startTime));
     for (const s of list) {
       const ms = hr(s.endTime) - hr(s.startTime);
-      const status = s.status.code === 2 ? ' ERROR' : '';
+      const status = s.status.code === SpanStatusCode.ERROR ? ' ERROR' : '';
       lines.push(`${'  '.repeat(depth)}- ${s.name} (${ms.toFixed(2)} ms)${status}`);
       walk(s.spanContext().spanId, depth + 1);
     }

@@ -17,7 +17,7 @@ const shipping = step('shipping', async (order: z.output<typeof Order>, ctx) => 
     const t = setTimeout(resolve, 5);
     ctx.signal.addEventListener('abort', () => {
       clearTimeout(t);
-      reject(ctx.signal.reason);
+      reject(ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error('aborted'));
     }, { once: true });
   });
   return order.items.length > 2 ? 0 : 4.99;

@@ -3,11 +3,12 @@ import { weftFetch, type WeftFetch } from '@weft/http';
 import { fromPino, logEvents, weftPinoOptions } from '@weft/log';
 import { clientGone, correlationIdOf, createMetrics, inRequestContext, installErrorHandlers, installPlumbing, sendError } from '@weft/service-kit';
 import type { SimulatedProviders } from '@weft/simulated-providers';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { destination, pino, type DestinationStream } from 'pino';
 import { loadApiKeys, presentedKey, type ApiKey, type ApiKeys } from './auth.js';
 import type { GatewayConfig, ProviderConfig } from './config.js';
 import { startDemoProviders } from './providers/simulated.js';
+import type { WeftRedis } from '@weft/redis';
 import { createStores, type Stores } from './stores.js';
 import { buildAnswerWorkflow, KEY_ID_ATTRIBUTE, type AnswerWorkflow } from './workflow.js';
 
@@ -88,8 +89,10 @@ export async function buildApp(config: GatewayConfig, options: BuildAppOptions =
 
   const metrics = createMetrics('gateway');
   const stopEventLogs = logEvents(fromPino(logger), { levels: { 'run.started': 'silent', 'step.started': 'silent' } });
+  // Typed as Fastify's base logger, so the app is a plain FastifyInstance rather than one generic over pino's Logger.
+  const loggerInstance: FastifyBaseLogger = logger;
   const app = Fastify({
-    loggerInstance: logger as FastifyBaseLogger,
+    loggerInstance,
     genReqId: correlationIdOf,
     logController: new LogController({ requestIdLogLabel: 'correlation_id', disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
@@ -167,7 +170,7 @@ export async function buildApp(config: GatewayConfig, options: BuildAppOptions =
 }
 
 /** Maps a failed answer to its HTTP response. */
-function replyToFailure(error: unknown, key: ApiKey, reply: import('fastify').FastifyReply): import('fastify').FastifyReply {
+function replyToFailure(error: unknown, key: ApiKey, reply: FastifyReply): FastifyReply {
   if (isValidationError(error) && error.step === 'validate') {
     return sendError(reply, 400, 'invalid_request', error.message, { issues: error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message })) });
   }
@@ -206,7 +209,7 @@ function describeFailure(error: unknown): string {
 }
 
 /** Why Redis is not usable, or undefined when it answers a PING in time. */
-async function redisProblem(redis: import('@weft/redis').WeftRedis): Promise<string | undefined> {
+async function redisProblem(redis: WeftRedis): Promise<string | undefined> {
   if (!redis.isReady) return 'redis: not connected';
   try {
     await redis.command(['PING'], { timeoutMs: READY_TIMEOUT_MS });

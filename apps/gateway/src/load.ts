@@ -70,8 +70,9 @@ if (await reachable(url)) {
   await app.listen({ port, host: '127.0.0.1' });
   url = `http://127.0.0.1:${port}`;
   const sim = app.gateway.simulated!;
-  configure = async (provider, patch) => {
+  configure = (provider, patch) => {
     sim.configure(provider, patch);
+    return Promise.resolve();
   };
   console.error(`load: started a demo gateway at ${url} (metrics at ${url}/metrics)`);
 }
@@ -91,7 +92,7 @@ const phases: Array<{ at: number; label: string; apply: (c: Configure) => Promis
 const timers = configure === undefined ? [] : phases.map((phase) =>
   setTimeout(() => {
     console.error(`load: ${phase.label}`);
-    phase.apply(configure!).catch((error: unknown) => console.error(`load: could not script the fault: ${(error as Error).message}`));
+    phase.apply(configure).catch((error: unknown) => console.error(`load: could not script the fault: ${(error as Error).message}`));
   }, phase.at * seconds * 1_000),
 );
 

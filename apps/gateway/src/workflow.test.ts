@@ -27,10 +27,10 @@ function manualFetch(): { fetch: WeftFetch; calls: PendingCall[] } {
   const calls: PendingCall[] = [];
   const fetch: WeftFetch = (input, init) =>
     new Promise<Response>((resolve, reject) => {
-      const provider = new URL(String(input)).hostname.replace(/\.test$/, '');
+      const provider = new URL(input instanceof Request ? input.url : input).hostname.replace(/\.test$/, '');
       const signal = (init?.ctx as RunContext).signal;
       signal.addEventListener('abort', () => reject(new DOMException('This operation was aborted', 'AbortError')), { once: true });
-      const { model } = JSON.parse(String(init?.body)) as { model: string };
+      const { model } = JSON.parse(typeof init?.body === 'string' ? init.body : '{}') as { model: string };
       const body = { model, choices: [{ message: { content: `${provider} says hello` } }], usage: { prompt_tokens: 10, completion_tokens: 5 } };
       calls.push({ provider, signal, answer: () => resolve(Response.json(body)) });
     });

@@ -165,7 +165,7 @@ export function buildAnswerWorkflow(deps: AnswerWorkflowDeps): AnswerWorkflow {
   const answer = sequence(route(keyOf, limited, { name: 'ratelimit' }), validate, cached);
 
   return {
-    answer: answer as Primitive<unknown, ProviderAnswer>,
+    answer,
     breakers,
     bulkheads,
     stop: () => {

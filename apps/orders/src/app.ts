@@ -71,7 +71,9 @@ export async function buildApp(config: OrdersConfig, options: BuildAppOptions = 
 
   const metrics = createMetrics('orders');
   const stopEventLogs = logEvents(fromPino(logger), { levels: { 'run.started': 'silent', 'step.started': 'silent' } });
-  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, genReqId: correlationIdOf, logController: new LogController({ requestIdLogLabel: 'correlation_id', disableRequestLogging: true }), bodyLimit: 64 * 1024 });
+  // Typed as Fastify's base logger, so the app is a plain FastifyInstance rather than one generic over pino's Logger.
+  const loggerInstance: FastifyBaseLogger = logger;
+  const app = Fastify({ loggerInstance, genReqId: correlationIdOf, logController: new LogController({ requestIdLogLabel: 'correlation_id', disableRequestLogging: true }), bodyLimit: 64 * 1024 });
   const state: OrdersState = { config, services, redis, sagaLog, recovered, shuttingDown: false };
   app.decorate('orders', state);
   installPlumbing(app, metrics);

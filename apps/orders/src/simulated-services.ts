@@ -53,9 +53,9 @@ export async function startSimulatedServices(port: number, latencyMs = 0): Promi
     note('reserve', id, req.headers);
     return reply.code(201).send({ reservationId: id });
   });
-  app.delete<{ Params: { id: string } }>('/inventory/reservations/:id', async (req) => {
+  app.delete<{ Params: { id: string } }>('/inventory/reservations/:id', (req) => {
     note('release', req.params.id, req.headers);
-    return { released: true };
+    return Promise.resolve({ released: true });
   });
   app.post<{ Body: Body }>('/payments/charges', async (req, reply) => {
     if (req.body?.card === DECLINED_CARD) return reply.code(402).send({ error: 'card_declined', message: 'The card was declined.' });
@@ -63,9 +63,9 @@ export async function startSimulatedServices(port: number, latencyMs = 0): Promi
     note('charge', id, req.headers);
     return reply.code(201).send({ chargeId: id });
   });
-  app.post<{ Params: { id: string } }>('/payments/charges/:id/refund', async (req) => {
+  app.post<{ Params: { id: string } }>('/payments/charges/:id/refund', (req) => {
     note('refund', req.params.id, req.headers);
-    return { refunded: true };
+    return Promise.resolve({ refunded: true });
   });
   app.post<{ Body: Body }>('/shipping/shipments', async (req, reply) => {
     if (req.body?.postcode === UNDELIVERABLE_POSTCODE) return reply.code(422).send({ error: 'undeliverable', message: 'We cannot ship to that postcode.' });
@@ -73,9 +73,9 @@ export async function startSimulatedServices(port: number, latencyMs = 0): Promi
     note('ship', id, req.headers);
     return reply.code(201).send({ shipmentId: id });
   });
-  app.delete<{ Params: { id: string } }>('/shipping/shipments/:id', async (req) => {
+  app.delete<{ Params: { id: string } }>('/shipping/shipments/:id', (req) => {
     note('cancel-shipment', req.params.id, req.headers);
-    return { cancelled: true };
+    return Promise.resolve({ cancelled: true });
   });
   await app.listen({ port, host: '127.0.0.1' });
   const address = app.server.address();

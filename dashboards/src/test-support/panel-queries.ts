@@ -22,6 +22,28 @@ export function expandVariables(expr: string, rateInterval: string): string {
 }
 
 /** The panel queries of a generated dashboard JSON (what users import). */
-export function queriesOfJson(json: { title: string; panels: Array<{ type: string; title: string; targets?: Array<{ expr: string; legendFormat: string }> }> }): PanelQuery[] {
+/** A generated dashboard file, as far as the tests read it. */
+export interface DashboardJson {
+  readonly __inputs: readonly unknown[];
+  readonly uid: string;
+  readonly title: string;
+  readonly version: number;
+  readonly templating: { readonly list: readonly { readonly name: string; readonly type: string; readonly query?: { readonly query: string }; readonly current?: { readonly value: string } }[] };
+  readonly panels: readonly DashboardPanel[];
+}
+
+/** One panel of a {@link DashboardJson}. */
+interface DashboardPanel {
+  readonly id: number;
+  readonly type: string;
+  readonly title: string;
+  readonly description: string;
+  readonly datasource: unknown;
+  readonly gridPos: { readonly x: number; readonly y: number; readonly w: number; readonly h: number };
+  readonly targets?: readonly { readonly expr: string; readonly legendFormat: string }[];
+  readonly fieldConfig?: { readonly defaults: { readonly thresholds?: { readonly steps: readonly { readonly value: number | null }[] } } };
+}
+
+export function queriesOfJson(json: Pick<DashboardJson, 'title' | 'panels'>): PanelQuery[] {
   return json.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ dashboard: json.title, panel: p.title, legend: t.legendFormat, expr: t.expr })));
 }

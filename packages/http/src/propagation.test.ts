@@ -148,7 +148,7 @@ describe('propagation across two HTTP hops', () => {
     expect(text).not.toContain('script');
     expect(JSON.stringify([...res.headers])).not.toContain('script');
     expect(seenByB[0]?.correlationId).toBe(echoed);
-    expect(JSON.parse(text).echoed).toBe(echoed);
+    expect((JSON.parse(text) as { echoed: string }).echoed).toBe(echoed);
   });
 
   it('replaces an inbound correlation ID over 128 characters', async () => {

@@ -70,7 +70,7 @@ describe('logEvents', () => {
     stop = logEvents(createLogger({ destination: out }));
     await expect(step('broken', () => Promise.reject(new RangeError('out of range'))).run(undefined, { correlationId: 'req-2' })).rejects.toThrow();
     expect(out.lines).toEqual([
-      expect.objectContaining({ level: LEVEL.error, event: 'run.finished', workflow: 'broken', correlation_id: 'req-2', msg: 'run broken failed: out of range', err: expect.objectContaining({ type: 'RangeError' }) }) as unknown,
+      expect.objectContaining({ level: LEVEL.error, event: 'run.finished', workflow: 'broken', correlation_id: 'req-2', msg: 'run broken failed: out of range', err: expect.objectContaining({ type: 'RangeError' }) as unknown }) as unknown,
     ]);
   });
 

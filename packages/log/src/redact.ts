@@ -82,7 +82,7 @@ function walkProperties(
 ): Record<string, unknown> {
   let changed = false;
   const keys = Object.keys(value);
-  const out: [string, unknown][] = new Array(keys.length);
+  const out = new Array<[string, unknown]>(keys.length);
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
     let v: unknown;

@@ -1,5 +1,5 @@
 import { retry, step } from '@weft/core';
-import { Registry, type OpenMetricsContentType } from 'prom-client';
+import { Registry, type OpenMetricsContentType, type RegistryContentType } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { installTracing } from '@weft/test-support';
 import { WeftCollector, createWeftMetrics } from './collector.js';
@@ -71,7 +71,7 @@ describe('exemplars', () => {
     expect(a.exemplars).toBe(false);
     calls = 1;
     await checkout.run(undefined, { workflow: 'checkout' });
-    for (const r of [plain, off] as Registry<any>[]) {
+    for (const r of [plain, off] as Registry<RegistryContentType>[]) {
       const samples = parseExposition(await r.metrics());
       expect(samples.some((s) => s.exemplar)).toBe(false);
       expect(samples.find((s) => s.key === 'weft_workflow_run_duration_seconds_count{workflow="checkout",outcome="success"}')?.value).toBe(1);

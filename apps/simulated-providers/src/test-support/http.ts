@@ -4,7 +4,7 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
  * The JSON bodies the simulated providers answer with: an OpenAI chat completion or model list,
  * an error, or an admin view. Every field is optional; each test asserts which are there.
  */
-export interface ResponseBody {
+interface ResponseBody {
   readonly id?: string;
   readonly object?: string;
   readonly model?: string;

@@ -21,7 +21,7 @@ export class LabelGuard {
   /** The value to record for `raw`. */
   resolve(raw: unknown): string {
     // A missing field (an event from an older or newer core) reads as `unknown`, not "undefined".
-    let value = typeof raw === 'string' ? raw : raw === undefined || raw === null ? 'unknown' : String(raw);
+    let value = typeof raw === 'string' ? raw : typeof raw === 'number' || typeof raw === 'boolean' || typeof raw === 'bigint' ? String(raw) : 'unknown';
     if (value.length > this.maxLength) {
       value = value.slice(0, this.maxLength);
       this.onOverflow(this.label, 'too_long');

@@ -1,6 +1,6 @@
 import type { WeftEvent } from '@weft/core';
 import { currentContext } from '@weft/core';
-import type { Registry } from 'prom-client';
+import type { Registry, RegistryContentType } from 'prom-client';
 
 /** One sample line of a text exposition. */
 export interface Sample {
@@ -50,7 +50,7 @@ export function parseExposition(text: string): Sample[] {
  * The registry's series as `{ key: value }`, without histogram `_bucket` and `_sum` lines (which
  * depend on timing) unless asked for. Series with value 0 are kept: a test must see them too.
  */
-export async function series(registry: Registry<any>, { buckets = false, sums = false } = {}): Promise<Record<string, number>> {
+export async function series(registry: Registry<RegistryContentType>, { buckets = false, sums = false } = {}): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const s of parseExposition(await registry.metrics())) {
     if (!buckets && s.name.endsWith('_bucket')) continue;
