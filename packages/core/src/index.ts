@@ -9,7 +9,7 @@
 export { Primitive, definePrimitive } from './primitive.js';
 export type { RunOptions, RunResult } from './primitive.js';
 export { step } from './step/index.js';
-export type { StepFn, StepDefinition } from './step/index.js';
+export type { StepFn, StepDefinition, Schema } from './step/index.js';
 export { sequence, parallel, branch } from './composition/index.js';
 export type { ParallelOptions, BranchPredicate } from './composition/index.js';
 
@@ -32,6 +32,7 @@ export { AbortedError, isAbortedError } from './errors/index.js';
 export { RetryExhaustedError, isRetryExhaustedError } from './errors/index.js';
 export { FallbackError, isFallbackError } from './errors/index.js';
 export { CircuitOpenError, isCircuitOpenError } from './errors/index.js';
+export type { CircuitOpenDetails, CircuitRefusingState } from './errors/index.js';
 export { BulkheadRejectedError, isBulkheadRejectedError } from './errors/index.js';
 export { RateLimitedError, isRateLimitedError } from './errors/index.js';
 export { ChaosError, isChaosError } from './errors/index.js';
@@ -59,7 +60,7 @@ export type { ChaosOptions, ChaosFault, ChaosLatency, ChaosResult } from './chao
 export { recordCost, cost, llmUsage, getLedger, createPriceTable, defaultPriceTable, DEFAULT_PRICES, PRICES_AS_OF, budget, LocalBudgetStore } from './cost/index.js';
 export type { CostUsage, RecordCostOptions, CostOptions, CostLedger, CostEntry, PriceTable, PriceTableOptions, ModelPrice, BudgetOptions, BudgetWindow, BudgetStore, BudgetCharge, LocalBudgetStoreOptions } from './cost/index.js';
 export { route, byWeight, byCost, mulberry32 } from './route/index.js';
-export type { RouteSelector, RouteStrategy, RouteOptions, RouteReason, WeightedOptions, CostOptions as RouteCostOptions, RouteMeta, RouteRequirement } from './route/index.js';
+export type { RouteSelector, RouteStrategy, RouteOptions, RouteReason, WeightedOptions, CostOptions as RouteCostOptions, RouteMeta, RouteRequirement, MetaSource as RouteMetaSource } from './route/index.js';
 export { saga, recoverSagas, MemorySagaLog } from './saga/index.js';
 export type { SagaStep, SagaOptions, CompensationArgs, CompensateFn, CompensationRetry, RecoverOptions, SagaRecovery, SagaLog, SagaEntry, SagaRecord, SagaOutcome, MemorySagaLogOptions } from './saga/index.js';
 export { cache, Cache, LruStore, jsonSerializer, stableHash } from './cache/index.js';

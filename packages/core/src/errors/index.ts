@@ -7,6 +7,7 @@ export { AbortedError, isAbortedError } from './aborted-error.js';
 export { RetryExhaustedError, isRetryExhaustedError } from './retry-exhausted-error.js';
 export { FallbackError, isFallbackError } from './fallback-error.js';
 export { CircuitOpenError, isCircuitOpenError } from './circuit-open-error.js';
+export type { CircuitOpenDetails, CircuitRefusingState } from './circuit-open-error.js';
 export { BulkheadRejectedError, isBulkheadRejectedError } from './bulkhead-rejected-error.js';
 export { RateLimitedError, isRateLimitedError } from './rate-limited-error.js';
 export { ChaosError, isChaosError } from './chaos-error.js';

@@ -7,7 +7,7 @@ import { hub, reportSubscriberError } from '../internal/event-hub.js';
  * errors from a subscriber's `next` are caught and reported on `process.emitWarning` instead of
  * rxjs's default (a rethrow on a timer, which would crash the process).
  */
-export class EventStream<T> extends Observable<T> {
+class EventStream<T> extends Observable<T> {
   override lift<R>(operator?: Operator<T, R>): Observable<R> {
     const next = new EventStream<R>();
     (next as unknown as { source: Observable<T> }).source = this;

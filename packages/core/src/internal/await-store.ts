@@ -2,13 +2,17 @@ import { TimeoutError } from '../errors/timeout-error.js';
 import { toError } from '../errors/non-error-thrown.js';
 import { currentClock, type Clock } from '../clock/clock.js';
 import { abortReasonError } from './ctx.js';
-import type { Scope } from './scope.js';
 
 /**
  * How a store call ended: its answer, or why there is none (`error`: it threw or rejected;
  * `timeout`: it did not answer in time, and `error` is a `TimeoutError`).
  */
 export type StoreAnswer<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: 'error' | 'timeout'; readonly error: Error };
+
+/** What can end a wait early: a run's scope satisfies it; `onAbort` returns the unsubscribe function. */
+export interface AbortWatch {
+  onAbort(listener: (reason: unknown) => void): (() => void) | undefined;
+}
 
 /** Options of {@link awaitStore}. */
 export interface AwaitStoreOptions<T> {
@@ -17,7 +21,7 @@ export interface AwaitStoreOptions<T> {
   /** What is waited for, for the timeout's message: "`what` did not answer within N ms". */
   readonly what: string;
   /** The caller's scope: when it aborts, the wait rejects at once with the abort reason. */
-  readonly scope?: Scope | undefined;
+  readonly scope?: AbortWatch | undefined;
   /** Called with an answer that arrives after the wait ended (timed out or aborted), to undo what it did. */
   readonly late?: ((value: T) => void) | undefined;
   /** The clock whose timer bounds the wait. @default the current clock (`useClock`) */

@@ -90,7 +90,7 @@ export interface CostOptions<I = unknown> {
   readonly requirement?: RouteRequirement | ((input: I, ctx: RunContext) => RouteRequirement | undefined);
 }
 
-type MetaSource<I> = RouteMeta | ((input: I, ctx: RunContext) => RouteMeta);
+export type MetaSource<I> = RouteMeta | ((input: I, ctx: RunContext) => RouteMeta);
 
 const NAME_LIMIT = 100;
 

@@ -5,5 +5,5 @@
  *
  * @packageDocumentation
  */
-export { awaitStore, type AwaitStoreOptions, type StoreAnswer } from '../internal/await-store.js';
+export { awaitStore, type AbortWatch, type AwaitStoreOptions, type StoreAnswer } from '../internal/await-store.js';
 export { errorFromJson, errorToJson, type ErrorJson } from '../internal/error-json.js';
