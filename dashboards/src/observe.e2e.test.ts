@@ -10,13 +10,14 @@
  * test runs in about two minutes: every `for:` is 0s, and the cost-burn window is 30s instead of 1h
  * (a rate over 1h divides by the hour, so 2 minutes of data cannot show the real burn).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeWith, hasBinary } from '@weft/test-support';
 import { alertSpecs } from './alerts/alerts.js';
 import { CONFIG, type MonitoringConfig } from './config.js';
 import { dashboardSpecs } from './dashboards/index.js';
@@ -28,11 +29,6 @@ import { expandVariables, queriesOfJson, type DashboardJson, type PanelQuery } f
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const gatewayMain = join(root, 'apps/gateway/dist/main.js');
 const ordersMain = join(root, 'apps/orders/dist/main.js');
-const hasPrometheus = spawnSync('prometheus', ['--version']).error === undefined;
-if (!hasPrometheus) {
-  if (process.env.CI === 'true') throw new Error("prometheus is not on PATH, and CI=true: install Debian's prometheus package (.ci/run does when it is missing).");
-  console.warn('observe.e2e.test.ts: skipping the end-to-end proof because prometheus is not on PATH. Install it (Debian: apt-get install prometheus); with CI=true it fails instead.');
-}
 
 const KEY = 'weft-demo-key-0001';
 const BATCH_KEY = 'weft-demo-key-0002';
@@ -93,7 +89,7 @@ async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<
   }
 }
 
-describe.skipIf(!hasPrometheus)('end to end: a real Prometheus scraping the real gateway and orders service', () => {
+describeWith("prometheus on the PATH (Debian's prometheus package; .ci/run installs it)", 'end to end: a real Prometheus scraping the real gateway and orders service', hasBinary('prometheus'), () => {
   let dir: string;
   let gateway: Child | undefined;
   let orders: Child | undefined;

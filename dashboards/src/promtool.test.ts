@@ -2,24 +2,20 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describeWith, hasBinary } from '@weft/test-support';
+import { expect, it } from 'vitest';
 import { alertSpecs } from './alerts/alerts.js';
 import { CONFIG } from './config.js';
 import { PATHS } from './generate.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const hasPromtool = spawnSync('promtool', ['--version']).error === undefined;
-if (!hasPromtool) {
-  if (process.env.CI === 'true') throw new Error('promtool is not on PATH, and CI=true: install Debian\'s prometheus package (.ci/run does when it is missing).');
-  console.warn('promtool.test.ts: skipping the promtool checks because promtool is not on PATH. Install it (Debian: apt-get install prometheus); with CI=true they fail instead.');
-}
 
 function promtool(...args: string[]): { status: number | null; output: string } {
   const result = spawnSync('promtool', args, { cwd: join(root, 'alerts'), encoding: 'utf8' });
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 
-describe.skipIf(!hasPromtool)('promtool', () => {
+describeWith("promtool on the PATH (Debian's prometheus package; .ci/run installs it)", 'promtool', hasBinary('promtool'), () => {
   it('check rules passes on both rule files', () => {
     const { status, output } = promtool('check', 'rules', PATHS.recordingRules.replace('alerts/', ''), PATHS.alertRules.replace('alerts/', ''));
     expect(output).toContain('SUCCESS');

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { hasRedisServer } from '@weft/test-support';
+import { beforeAll, expect, it } from 'vitest';
+import { describeWith, hasRedisServer, REDIS_SERVER } from '@weft/test-support';
 import { ensureBuilt } from './test-support/built.js';
 
 interface PhaseStats {
@@ -29,14 +29,9 @@ interface ChaosReport {
 /** Phases with no Redis outage: every answer there has a provider to fall back on, so no 5xx at all. */
 const CALM_PHASES = ['baseline', 'beta down', 'latency spike', 'recovered'];
 
-const hasRedis = hasRedisServer();
-const mustRun = process.env.CI === 'true';
-if (!hasRedis && !mustRun) console.warn('[skipped] the chaos scenario needs the redis-server binary on the PATH (apt-get install redis-server)');
-
-describe.skipIf(!hasRedis && !mustRun)('chaos end to end (gateway under load: a provider dies and recovers, Redis is killed and restarted, latency spikes)', () => {
+describeWith(REDIS_SERVER, 'chaos end to end (gateway under load: a provider dies and recovers, Redis is killed and restarted, latency spikes)', hasRedisServer(), () => {
   let script: string;
   beforeAll(() => {
-    if (!hasRedis) throw new Error('the chaos scenario needs redis-server on the PATH, and CI=true forbids skipping it');
     script = ensureBuilt('chaos-run.js');
   }, 120_000);
 

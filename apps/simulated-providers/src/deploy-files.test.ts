@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { describeWith, hasBinary } from '@weft/test-support';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 
@@ -69,15 +70,6 @@ function load<T>(path: string): T {
 function promtool(...args: string[]): { status: number | null; output: string } {
   const result = spawnSync('promtool', args, { encoding: 'utf8' });
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
-}
-
-const hasPromtool = spawnSync('promtool', ['--version']).error === undefined;
-const inCi = process.env.CI === 'true';
-if (!hasPromtool && !inCi) {
-  console.warn(
-    'deploy-files.test.ts: skipping the `promtool check config` tests because promtool is not on PATH. ' +
-      'Install it (Debian: apt-get install prometheus) to run them; with CI=true they fail instead of skipping.',
-  );
 }
 
 describe('deploy files', () => {
@@ -154,15 +146,13 @@ describe('deploy files', () => {
     expect(hpa.spec.metrics[0]?.resource.name).toBe('cpu');
   });
 
-  describe('promtool', () => {
-    it.skipIf(!hasPromtool && !inCi)('accepts deploy/prometheus/prometheus.yml', () => {
-      if (!hasPromtool) throw new Error('promtool is not on PATH and CI=true: install it (Debian: apt-get install prometheus) so the Prometheus config is checked.');
+  describeWith('promtool on the PATH (Debian: apt-get install prometheus)', 'promtool', hasBinary('promtool'), () => {
+    it('accepts deploy/prometheus/prometheus.yml', () => {
       const result = promtool('check', 'config', prometheusConfig);
       expect(result.status, result.output).toBe(0);
     });
 
-    it.skipIf(!hasPromtool && !inCi)('accepts the config with the rules compose mounts from alerts/, and rejects a broken one', () => {
-      if (!hasPromtool) throw new Error('promtool is not on PATH and CI=true: install it (Debian: apt-get install prometheus) so the Prometheus config is checked.');
+    it('accepts the config with the rules compose mounts from alerts/, and rejects a broken one', () => {
       const dir = mkdtempSync(join(tmpdir(), 'weft-prometheus-'));
       try {
         const config = load<PrometheusConfig>('prometheus/prometheus.yml');

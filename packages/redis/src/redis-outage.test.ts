@@ -6,12 +6,13 @@ import { shareCircuitBreaker } from './circuit-breaker/share-circuit-breaker.js'
 import { RedisRateLimitStore } from './rate-limit/redis-rate-limit-store.js';
 import { RedisSagaLog } from './saga/redis-saga-log.js';
 import { freePort, RedisServer } from '@weft/test-support';
-import { describeWith, redisServerAvailable } from './test-support/redis.js';
+import { hasRedisServer } from '@weft/test-support';
+import { describeWith } from './test-support/redis.js';
 import { createWeftRedis, type WeftRedis } from './weft-redis.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describeWith('redis-server', 'when Redis dies under load and comes back', redisServerAvailable(), () => {
+describeWith('redis-server', 'when Redis dies under load and comes back', hasRedisServer(), () => {
   let server: RedisServer;
   let redis: WeftRedis;
   const unhandled: unknown[] = [];

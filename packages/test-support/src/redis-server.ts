@@ -1,3 +1,4 @@
+import { gate, type Gate } from './gate.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { connect, createServer } from 'node:net';
 
@@ -25,24 +26,20 @@ export function hasRedisServer(): boolean {
   return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
+/** What the Redis-server tests need, as {@link gate} and {@link describeWith} print it. */
+export const REDIS_SERVER = 'the redis-server binary on the PATH (apt-get install redis-server)';
+
 /**
- * Whether tests needing `redis-server` run: true when it is on the PATH. When it is missing, the
- * suite fails under CI=true and is skipped (with the reason printed) elsewhere.
+ * The {@link gate} for tests that start their own redis-server.
  *
  * @example
  * ```ts
- * const gate = redisServerGate();
- * describe.skipIf(gate.skip)('readiness', () => {
- *   it('needs redis-server', () => expect(gate.failure).toBeUndefined());
- * });
+ * const g = redisServerGate();
+ * describe.skipIf(g.skip)('readiness', () => { ... });
  * ```
  */
-export function redisServerGate(): { readonly skip: boolean; readonly failure: string | undefined } {
-  if (hasRedisServer()) return { skip: false, failure: undefined };
-  const reason = 'readiness tests need the redis-server binary on the PATH (apt-get install redis-server)';
-  if (process.env.CI === 'true') return { skip: false, failure: `${reason}, and CI=true forbids skipping them` };
-  console.warn(`[skipped] ${reason}`);
-  return { skip: true, failure: undefined };
+export function redisServerGate(): Gate {
+  return gate(REDIS_SERVER, hasRedisServer());
 }
 
 function answersPing(port: number): Promise<boolean> {

@@ -1,5 +1,4 @@
-import { describe, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { describeWith as sharedDescribeWith, REDIS_SERVER } from '@weft/test-support';
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { createWeftRedis, type WeftRedis, type WeftRedisOptions } from '../weft-redis.js';
@@ -39,25 +38,6 @@ export async function redisReachable(url = REDIS_URL): Promise<boolean> {
   });
 }
 
-/** Whether a `redis-server` binary is on the PATH. */
-export function redisServerAvailable(): boolean {
-  const r = spawnSync('redis-server', ['--version'], { stdio: 'ignore' });
-  return r.status === 0;
-}
-
-/**
- * Gating for tests that need a real Redis. Outside CI, a missing Redis skips the suite with a
- * printed reason; in CI (`CI=true`) it fails with a clear message instead.
- */
-function gate(requirement: 'redis' | 'redis-server', available: boolean): { skip: boolean; failure: string | undefined } {
-  if (available) return { skip: false, failure: undefined };
-  const what = requirement === 'redis' ? `a Redis server at ${REDIS_URL} (set REDIS_URL)` : 'the redis-server binary on the PATH (apt-get install redis-server)';
-  const reason = `@weft/redis tests need ${what}`;
-  if (process.env.CI === 'true') return { skip: false, failure: `${reason}, and CI=true forbids skipping them` };
-  console.warn(`[skipped] ${reason}`);
-  return { skip: true, failure: undefined };
-}
-
 /** A client on the shared test server with a unique prefix. */
 export function testRedis(label: string, options?: WeftRedisOptions): WeftRedis {
   return createWeftRedis({ url: REDIS_URL, prefix: uniquePrefix(label), ...options });
@@ -75,18 +55,8 @@ export async function cleanUp(redis: WeftRedis): Promise<void> {
 
 /**
  * `describe` for suites that need the shared Redis (or, with `'redis-server'`, the binary to run
- * their own): skipped with a printed reason when it is missing, failed with a clear message in CI.
+ * their own): {@link sharedDescribeWith} from @weft/test-support, with what each needs spelt out.
  */
 export function describeWith(requirement: 'redis' | 'redis-server', name: string, available: boolean, body: () => void): void {
-  const g = gate(requirement, available);
-  describe.skipIf(g.skip)(name, () => {
-    if (g.failure !== undefined) {
-      const message = g.failure;
-      it('has what it needs to run', () => {
-        throw new Error(message);
-      });
-      return;
-    }
-    body();
-  });
+  sharedDescribeWith(requirement === 'redis' ? `a Redis server at ${REDIS_URL} (set REDIS_URL)` : REDIS_SERVER, name, available, body);
 }
