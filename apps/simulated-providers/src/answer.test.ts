@@ -21,7 +21,7 @@ describe('answerFor', () => {
 
   it('keeps answers stable across releases', () => {
     // A changed answer breaks every recorded cache fixture downstream: change this only on purpose.
-    expect(answerFor('alpha', 'What is Weft?')).toMatchInlineSnapshot(`"Alpha says: To be precise, the retry policy waits for the token count, when nothing else fails. [ref 9aa9c896]"`);
+    expect(answerFor('alpha', 'What is Weft?')).toMatchInlineSnapshot(`"Alpha says: On balance, the answer improves with the token count, when nothing else fails. Roughly speaking, the budget scales with the error budget, so measure it first. [ref 9aa9c896]"`);
   });
 });
 

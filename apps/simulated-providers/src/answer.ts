@@ -1,5 +1,5 @@
 import { fnv1a32, hex8 } from './internal/hash.js';
-import { mulberry32 } from './internal/prng.js';
+import { seededRandom } from '@weft/core';
 
 const OPENERS = ['In short,', 'Put simply,', 'As far as I can tell,', 'On balance,', 'Briefly,', 'To be precise,', 'In practice,', 'Roughly speaking,'];
 const SUBJECTS = ['the request', 'the workflow', 'the cache', 'the budget', 'the retry policy', 'the circuit', 'the queue', 'the answer'];
@@ -23,12 +23,12 @@ function capitalise(text: string): string {
  * @example
  * ```ts
  * answerFor('alpha', 'What is Weft?');
- * // 'Alpha says: To be precise, the retry policy waits for the token count, when nothing else fails. [ref 9aa9c896]'
+ * // 'Alpha says: On balance, the answer improves with the token count, when nothing else fails. Roughly speaking, the budget scales with the error budget, so measure it first. [ref 9aa9c896]'
  * ```
  */
 export function answerFor(provider: string, question: string): string {
   const hash = fnv1a32(`${provider}\u0000${question}`);
-  const random = mulberry32(hash);
+  const random = seededRandom(hash);
   const count = 1 + Math.floor(random() * 3);
   const sentences: string[] = [];
   for (let i = 0; i < count; i++) {

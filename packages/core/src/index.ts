@@ -59,7 +59,7 @@ export { chaos, CHAOS_ENV, seededRandom } from './chaos/index.js';
 export type { ChaosOptions, ChaosFault, ChaosLatency, ChaosResult } from './chaos/index.js';
 export { recordCost, cost, llmUsage, getLedger, createPriceTable, defaultPriceTable, DEFAULT_PRICES, PRICES_AS_OF, budget, LocalBudgetStore } from './cost/index.js';
 export type { CostUsage, RecordCostOptions, CostOptions, CostLedger, CostEntry, PriceTable, PriceTableOptions, ModelPrice, BudgetOptions, BudgetWindow, BudgetStore, BudgetCharge, LocalBudgetStoreOptions } from './cost/index.js';
-export { route, byWeight, byCost, mulberry32 } from './route/index.js';
+export { route, byWeight, byCost } from './route/index.js';
 export type { RouteSelector, RouteStrategy, RouteOptions, RouteReason, WeightedOptions, CostOptions as RouteCostOptions, RouteMeta, RouteRequirement, MetaSource as RouteMetaSource } from './route/index.js';
 export { saga, recoverSagas, MemorySagaLog } from './saga/index.js';
 export type { SagaStep, SagaOptions, CompensationArgs, CompensateFn, CompensationRetry, RecoverOptions, SagaRecovery, SagaLog, SagaEntry, SagaRecord, SagaOutcome, MemorySagaLogOptions } from './saga/index.js';

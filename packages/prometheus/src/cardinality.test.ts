@@ -1,4 +1,4 @@
-import { fallback, retry, step, timeout, TimeoutError } from '@weft/core';
+import { fallback, retry, seededRandom, step, timeout, TimeoutError } from '@weft/core';
 import fc from 'fast-check';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -10,17 +10,8 @@ afterEach(() => {
   for (const c of collectors.splice(0)) c.unregister();
 });
 
-/** A seeded uniform PRNG (mulberry32), so the fault mix is the same on every run of the test. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-const random = prng(42);
+/** Seeded, so the fault mix is the same on every run of the test. */
+const random = seededRandom(42);
 
 /** Random inputs, correlation IDs and error messages from fast-check's generators; `roll` picks the fault. */
 const inputs = fc

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { BEHAVIOUR_DEFAULTS, type ProviderBehaviour, type ProviderStats } from '../provider-config.js';
 import { fnv1a32 } from './hash.js';
-import { mulberry32 } from './prng.js';
+import { seededRandom } from '@weft/core';
 
 /** What the seeded streams decided for one chat completion. */
 export interface Draw {
@@ -47,8 +47,8 @@ export class ProviderState {
     this.models = Object.freeze([...(models ?? [`${name}-chat`])]);
     this.#behaviour = Object.freeze({ ...BEHAVIOUR_DEFAULTS, ...defined(behaviour) });
     this.#keyDigest = apiKey === undefined ? undefined : digest(apiKey);
-    this.#faults = mulberry32(fnv1a32(`${seed}:${name}:faults`));
-    this.#jitter = mulberry32(fnv1a32(`${seed}:${name}:jitter`));
+    this.#faults = seededRandom(fnv1a32(`${seed}:${name}:faults`));
+    this.#jitter = seededRandom(fnv1a32(`${seed}:${name}:jitter`));
   }
 
   get behaviour(): Readonly<ProviderBehaviour> {

@@ -6,7 +6,7 @@ import { emit, listening } from '../internal/emit.js';
 import { sleep } from '../internal/sleep.js';
 import { fail, optionalNumber, optionsObject } from '../internal/validate-options.js';
 import { Primitive, type Exec } from '../primitive.js';
-import { seededRandom } from './seeded-random.js';
+import { seededRandom } from '../internal/seeded-random.js';
 
 /** Injected failures: a share of calls throw instead of running. */
 export interface ChaosFault<I = unknown> {

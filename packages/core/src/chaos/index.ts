@@ -12,4 +12,4 @@ addMethod('chaos', chaosPrimitive);
 
 export { chaos, CHAOS_ENV } from './chaos.js';
 export type { ChaosOptions, ChaosFault, ChaosLatency, ChaosResult } from './chaos.js';
-export { seededRandom } from './seeded-random.js';
+export { seededRandom } from '../internal/seeded-random.js';

@@ -1,2 +1,3 @@
-export { route, byWeight, byCost, mulberry32 } from './route.js';
+export { route, byWeight, byCost } from './route.js';
+export { seededRandom } from '../internal/seeded-random.js';
 export type { RouteSelector, RouteStrategy, RouteOptions, RouteReason, WeightedOptions, CostOptions, RouteMeta, RouteRequirement, MetaSource } from './route.js';

@@ -5,7 +5,8 @@ import { events } from '../events/event-stream.js';
 import type { EventOf } from '../events/event-types.js';
 import { isRouteNotFoundError, RouteNotFoundError } from '../errors/route-not-found-error.js';
 import { isAbortedError } from '../errors/aborted-error.js';
-import { byCost, byWeight, mulberry32, route } from './route.js';
+import { seededRandom } from '../internal/seeded-random.js';
+import { byCost, byWeight, route } from './route.js';
 
 const tag = (label: string) => step(label, (n: number) => `${label}:${n}`);
 const stable = tag('stable');
@@ -115,7 +116,7 @@ describe('route with a selector', () => {
 
 describe('weighted routing', () => {
   it('splits 10,000 seeded calls 90/10 within 1.5 points', async () => {
-    const r = route(byWeight({ stable: 90, canary: 10 }, { random: mulberry32(20240601) }), { stable, canary });
+    const r = route(byWeight({ stable: 90, canary: 10 }, { random: seededRandom(20240601) }), { stable, canary });
     let canaries = 0;
     for (let i = 0; i < 10_000; i++) if ((await r.run(i)).startsWith('canary')) canaries++;
     expect(canaries / 10_000).toBeGreaterThan(0.085);
@@ -124,7 +125,7 @@ describe('weighted routing', () => {
 
   it('honours three-way weights with the route.weighted shorthand', async () => {
     const counts: Record<string, number> = { a: 0, b: 0, c: 0 };
-    const r = route.weighted({ a: [tag('a'), 1], b: [tag('b'), 2], c: [tag('c'), 7] }, { random: mulberry32(7), name: 'three_way' });
+    const r = route.weighted({ a: [tag('a'), 1], b: [tag('b'), 2], c: [tag('c'), 7] }, { random: seededRandom(7), name: 'three_way' });
     expect(r.name).toBe('three_way');
     for (let i = 0; i < 10_000; i++) {
       const out = await r.run(i);
@@ -137,7 +138,7 @@ describe('weighted routing', () => {
 
   it('is reproducible with the same seed', async () => {
     const draw = async (seed: number) => {
-      const r = route(byWeight({ stable: 50, canary: 50 }, { random: mulberry32(seed) }), { stable, canary });
+      const r = route(byWeight({ stable: 50, canary: 50 }, { random: seededRandom(seed) }), { stable, canary });
       const out: string[] = [];
       for (let i = 0; i < 50; i++) out.push(await r.run(i));
       return out;
@@ -263,6 +264,6 @@ describe('route options', () => {
     expect(() => byCost({ small: { cost: 1, p95LatencyMs: -5 } })).toThrow(/`meta\.small\.p95LatencyMs`/);
     expect(() => byCost({ small: { cost: 1 } }, { requirement: { maxLatencyMs: 'soon' as never } })).toThrow(/`requirement\.maxLatencyMs`/);
     expect(() => route.weighted({ stable: stable as never })).toThrow(/`routes\.stable`/);
-    expect(() => mulberry32(Number.NaN)).toThrow(/`seed`/);
+    expect(() => seededRandom(Number.NaN)).toThrow(/`seed`/);
   });
 });

@@ -50,7 +50,7 @@ export interface RouteOptions<I, O, K extends string> {
 /** Options for {@link byWeight}. */
 export interface WeightedOptions<I = unknown> {
   /**
-   * The random source: returns a number in [0, 1). Inject a seeded one ({@link mulberry32}) for
+   * The random source: returns a number in [0, 1). Inject a seeded one ({@link seededRandom}) for
    * reproducible tests.
    * @default Math.random
    */
@@ -196,7 +196,7 @@ export function route<I, O, K extends string>(
  *
  * @example
  * ```ts
- * const rollout = route.weighted({ stable: [v1, 95], canary: [v2, 5] }, { random: mulberry32(42) });
+ * const rollout = route.weighted({ stable: [v1, 95], canary: [v2, 5] }, { random: seededRandom(42) });
  * ```
  */
 function weightedRoute<I, O, K extends string>(
@@ -249,7 +249,7 @@ function split<I, O, K extends string, T>(routes: Readonly<Record<K, readonly [P
  *
  * @example
  * ```ts
- * const canary = route(byWeight({ stable: 90, canary: 10 }, { random: mulberry32(1) }), { stable: v1, canary: v2 });
+ * const canary = route(byWeight({ stable: 90, canary: 10 }, { random: seededRandom(1) }), { stable: v1, canary: v2 });
  * ```
  */
 export function byWeight<K extends string, I = unknown>(weights: Readonly<Record<K, number>>, options?: WeightedOptions<I>): RouteStrategy<K, I> {
@@ -405,24 +405,3 @@ function fnv1a(text: string): number {
   return h >>> 0;
 }
 
-/**
- * A tiny seeded pseudo-random generator (mulberry32) returning numbers in [0, 1). Not for
- * cryptography; for reproducible weighted routing in tests and simulations.
- *
- * @example
- * ```ts
- * const random = mulberry32(42);
- * const canary = route(byWeight({ stable: 90, canary: 10 }, { random }), { stable: v1, canary: v2 });
- * ```
- */
-export function mulberry32(seed: number): () => number {
-  if (typeof seed !== 'number' || !Number.isFinite(seed)) fail('seed', 'a finite number', seed);
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
