@@ -1,14 +1,13 @@
 import { isAbortedError, isBudgetExceededError, isFallbackError, isRateLimitedError, isRetryExhaustedError, isTimeoutError, isValidationError } from '@weft/core';
 import { weftFetch, type WeftFetch } from '@weft/http';
 import { fromPino, logEvents, weftPinoOptions } from '@weft/log';
-import { clientGone, correlationIdOf, createMetrics, inRequestContext, installErrorHandlers, installPlumbing, sendError } from '@weft/service-kit';
+import { clientGone, correlationIdOf, createMetrics, inRequestContext, installErrorHandlers, installPlumbing, installReadiness, redisReadiness, sendError } from '@weft/service-kit';
 import type { SimulatedProviders } from '@weft/simulated-providers';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { destination, pino, type DestinationStream } from 'pino';
 import { loadApiKeys, presentedKey, type ApiKey, type ApiKeys } from './auth.js';
 import type { GatewayConfig, ProviderConfig } from './config.js';
 import { startDemoProviders } from './providers/simulated.js';
-import type { WeftRedis } from '@weft/redis';
 import { createStores, type Stores } from './stores.js';
 import { buildAnswerWorkflow, KEY_ID_ATTRIBUTE, type AnswerWorkflow } from './workflow.js';
 
@@ -113,15 +112,7 @@ export async function buildApp(config: GatewayConfig, options: BuildAppOptions =
 
   installErrorHandlers(app, { notFoundHint: 'Try POST /v1/answer.' });
 
-  app.get('/health/ready', async (_request, reply) => {
-    if (state.shuttingDown) return sendError(reply, 503, 'not_ready', 'shutting down', { status: 'unavailable', reason: 'shutting down' });
-    const redis = stores.redis;
-    if (redis !== undefined) {
-      const reason = await redisProblem(redis);
-      if (reason !== undefined) return sendError(reply, 503, 'not_ready', reason, { status: 'unavailable', reason });
-    }
-    return { status: 'ok', checks: { redis: redis === undefined ? 'not configured' : 'ok' } };
-  });
+  installReadiness(app, { shuttingDown: () => state.shuttingDown, checks: { redis: stores.redis && redisReadiness(stores.redis, READY_TIMEOUT_MS) } });
 
   // API-key auth runs before the body is parsed, so an anonymous caller learns nothing from 400s.
   app.addHook('onRequest', (request, reply, done) => {
@@ -208,13 +199,3 @@ function describeFailure(error: unknown): string {
   return one(error);
 }
 
-/** Why Redis is not usable, or undefined when it answers a PING in time. */
-async function redisProblem(redis: WeftRedis): Promise<string | undefined> {
-  if (!redis.isReady) return 'redis: not connected';
-  try {
-    await redis.command(['PING'], { timeoutMs: READY_TIMEOUT_MS });
-    return undefined;
-  } catch (error) {
-    return `redis: ${(error as Error).message}`;
-  }
-}

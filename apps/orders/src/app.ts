@@ -2,7 +2,7 @@ import { isCompensationError, isTimeoutError, isValidationError, MemorySagaLog, 
 import { weftFetch } from '@weft/http';
 import { fromPino, logEvents, weftPinoOptions } from '@weft/log';
 import { createWeftRedis, RedisSagaLog, type WeftRedis } from '@weft/redis';
-import { clientGone, correlationIdOf, createMetrics, inRequestContext, installErrorHandlers, installPlumbing, sendError } from '@weft/service-kit';
+import { clientGone, correlationIdOf, createMetrics, inRequestContext, installErrorHandlers, installPlumbing, installReadiness, redisReadiness, sendError } from '@weft/service-kit';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { destination, pino, type DestinationStream } from 'pino';
 import type { OrdersConfig } from './config.js';
@@ -85,22 +85,8 @@ export async function buildApp(config: OrdersConfig, options: BuildAppOptions = 
   });
   installErrorHandlers(app, { notFoundHint: 'Try POST /v1/orders.' });
 
-  app.get('/health/ready', async (_request, reply) => {
-    if (state.shuttingDown) return sendError(reply, 503, 'not_ready', 'shutting down', { status: 'unavailable', reason: 'shutting down' });
-    if (redis !== undefined) {
-      let reason: string | undefined;
-      if (!redis.isReady) reason = 'redis: not connected';
-      else {
-        try {
-          await redis.command(['PING'], { timeoutMs: 500 });
-        } catch (error) {
-          reason = `redis: ${(error as Error).message}`;
-        }
-      }
-      if (reason !== undefined) return sendError(reply, 503, 'not_ready', reason, { status: 'unavailable', reason });
-    }
-    return { status: 'ok', checks: { redis: redis === undefined ? 'not configured' : 'ok' } };
-  });
+  installReadiness(app, { shuttingDown: () => state.shuttingDown, checks: { redis: redis && redisReadiness(redis) } });
+
 
   app.post('/v1/orders', async (request, reply) => {
     try {

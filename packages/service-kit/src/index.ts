@@ -13,6 +13,8 @@ export { listenUrl } from './listen-url.js';
 export { createMetrics } from './metrics.js';
 export type { Metrics } from './metrics.js';
 export { clientGone, correlationIdOf, inRequestContext, installPlumbing, sendError } from './plumbing.js';
+export { installReadiness, redisReadiness } from './readiness.js';
+export type { PingableRedis, ReadinessCheck, ReadinessOptions } from './readiness.js';
 export { runService } from './run-service.js';
 export type { ServiceMain } from './run-service.js';
 export { gracefulShutdown } from './shutdown.js';
