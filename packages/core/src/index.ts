@@ -14,6 +14,7 @@ export { sequence, parallel, branch } from './composition/index.js';
 export type { ParallelOptions, BranchPredicate } from './composition/index.js';
 
 export { currentContext, secretValues, otelContextOf } from './internal/ctx.js';
+export { redactSecrets, REDACTED } from './context/redact.js';
 export type { RunContext, RunAttributes } from './context/run-context.js';
 export { checkCorrelationId, resolveCorrelationId, newCorrelationId, MAX_CORRELATION_ID_LENGTH } from './context/correlation-id.js';
 export type { CorrelationIdRejection } from './context/correlation-id.js';

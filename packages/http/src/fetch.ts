@@ -1,9 +1,8 @@
 import { SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
-import { currentContext, secretValues, type RunContext } from '@weft/core';
+import { currentContext, redactSecrets, secretValues, type RunContext } from '@weft/core';
 import { boolean, fail, optionsObject } from '@weft/core/options';
 import { injectFrom } from './inject.js';
 import { propagationContext } from './internal/otel-context.js';
-import { redactSecrets } from './internal/redact.js';
 
 /** A `fetch`-compatible function. */
 export type FetchFn = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;

@@ -69,7 +69,7 @@ export function logEvents(logger: Logger, options?: LogEventsOptions): () => voi
       const fields = eventFields(event);
       const msg = describe(event);
       if (secrets.length === 0) logger[level](fields, msg);
-      else logger[level](redactValue(fields, secrets), redactString(msg, [...secrets].sort((a, b) => b.length - a.length)));
+      else logger[level](redactValue(fields, secrets), redactString(msg, secrets));
     } catch {
       // telemetry never breaks a workflow
     }

@@ -1,22 +1,20 @@
-/** What a redacted secret is replaced by. */
-export const REDACTED = '[REDACTED]';
+import { REDACTED, redactSecrets } from '@weft/core';
+
+export { REDACTED };
 
 /** How deep objects are searched; pino itself serialises only 5 levels (`depthLimit`). */
 const MAX_DEPTH = 10;
 
 /**
- * Replaces every occurrence of each secret in a string, longest secrets first.
+ * Replaces every occurrence of each secret in a string, longest secrets first: core's
+ * `redactSecrets`, the one implementation every package uses.
  *
  * @example
  * ```ts
  * redactString('key=abc123', ['abc123']); // 'key=[REDACTED]'
  * ```
  */
-export function redactString(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
-  return out;
-}
+export const redactString: (text: string, secrets: readonly string[]) => string = redactSecrets;
 
 /** Secrets ordered longest first, so a secret that contains another is replaced whole. */
 export function orderSecrets(secrets: readonly string[]): readonly string[] {
