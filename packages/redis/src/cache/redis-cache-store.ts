@@ -1,4 +1,5 @@
 import KeyvRedis, { Keyv } from '@keyv/redis';
+import type { DeserializedData } from 'keyv';
 import type { CacheStore } from '@weft/core';
 import { knownOptions, number, optionsObject } from '@weft/core/options';
 import { MAX_TIMER, noop } from '../internal/timers.js';
@@ -59,7 +60,17 @@ export class RedisCacheStore implements CacheStore {
       throwOnErrors: true,
       throwOnConnectError: true,
     });
-    this.keyv = new Keyv<string>({ store: adapter, namespace: redis.key('cache'), useKeyPrefix: false, throwOnErrors: true });
+    // One encoding: the cache hands this store a string (its own JSON of the entry, with its expiry),
+    // and Redis expires the key by its TTL, so Keyv's { value, expires } JSON envelope would only
+    // encode it a second time. The value is stored as is.
+    this.keyv = new Keyv<string>({
+      store: adapter,
+      namespace: redis.key('cache'),
+      useKeyPrefix: false,
+      throwOnErrors: true,
+      serialize: storeAsIs,
+      deserialize: readAsIs,
+    });
     // Errors reach the caller as rejections; these listeners only keep an unheard 'error' from throwing.
     adapter.on('error', noop);
     this.keyv.on('error', noop);
@@ -77,4 +88,16 @@ export class RedisCacheStore implements CacheStore {
   delete(key: string): Promise<boolean> {
     return this.redis.bounded(() => this.keyv.delete(key));
   }
+}
+
+/** Keyv's serializer for a store of strings: the value itself, no envelope. */
+function storeAsIs<Value>(data: DeserializedData<Value>): string {
+  const value: unknown = data.value;
+  if (typeof value !== 'string') throw new TypeError(`RedisCacheStore stores strings (the cache's own encoding), got ${typeof value}`);
+  return value;
+}
+
+/** The inverse of {@link storeAsIs}: what Redis holds is the value; Redis's TTL is the expiry. */
+function readAsIs<Value>(text: string): DeserializedData<Value> {
+  return { value: text as Value };
 }

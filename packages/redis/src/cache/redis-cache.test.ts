@@ -52,6 +52,20 @@ describeWith('redis', 'redisCache', await redisReachable(), () => {
     }
   });
 
+  it('stores each entry encoded once: the cache entry itself, no Keyv envelope around it', async () => {
+    const profile = redisCache(step('profile', async (id: string) => ({ id, plan: 'pro' })), a, { namespace: 'once', ttlMs: 60_000 });
+    await profile.run('7');
+    await new Promise((r) => setTimeout(r, 50)); // the write is in the background
+    const key = (await allKeys(a)).find((k) => k.includes(':cache:weft:once:'));
+    expect(key).toBeDefined();
+    const stored = await a.command<string>(['GET', key!]);
+    const entry = JSON.parse(stored) as { v?: unknown; value?: unknown };
+    expect(entry.value).toBeUndefined(); // Keyv's envelope would be { value: "<entry as a string>", expires }
+    expect(entry.v).toEqual({ id: '7', plan: 'pro' });
+    console.log(`[redis-cache] one entry: ${Buffer.byteLength(stored)} bytes`);
+    expect(Buffer.byteLength(stored)).toBeLessThan(90);
+  });
+
   it('computes concurrent identical misses once across clients', async () => {
     let calls = 0;
     const slow = step('slow', async (q: string) => {
