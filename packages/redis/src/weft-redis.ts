@@ -1,3 +1,4 @@
+import { awaitStore } from '@weft/core/stores';
 import { createHash } from 'node:crypto';
 import { createClient, createCluster, type RedisClientType, type RedisClusterType } from '@redis/client';
 import { currentContext, TimeoutError } from '@weft/core';
@@ -472,26 +473,8 @@ function closedError(): Error {
 
 /** Bounds a reply by `ms`; a late reply or rejection is dropped, and the timer never outlives the call. */
 function bound<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    let done = false;
-    const timer = setTimeout(() => {
-      if (done) return;
-      done = true;
-      reject(new TimeoutError(ms, `Redis did not answer within ${Math.round(ms)} ms`));
-    }, ms);
-    p.then(
-      (value) => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
+  return awaitStore(p, { ms, what: 'Redis' }).then((answer) => {
+    if (answer.ok) return answer.value;
+    throw answer.error;
   });
 }

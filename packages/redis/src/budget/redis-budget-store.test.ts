@@ -27,9 +27,9 @@ describeWith('redis', 'RedisBudgetStore', await redisReachable(), () => {
   it('refunds with a negative charge at the reservation time', async () => {
     const store = new RedisBudgetStore(redis);
     const now = Date.now();
-    await store.tryCharge('refund', 5, 10, 60_000, now);
-    expect(await store.charge('refund', -3.5, 60_000, now, now + 10)).toBeCloseTo(1.5, 12);
-    expect(await store.tryCharge('refund', 8.5, 10, 60_000, now + 20)).toEqual({ allowed: true, spent: 10 });
+    await store.tryCharge('refund', 50, 100, 60_000, now);
+    expect(await store.charge('refund', -35, 60_000, now, now + 10)).toBe(15);
+    expect(await store.tryCharge('refund', 85, 100, 60_000, now + 20)).toEqual({ allowed: true, spent: 100 });
   });
 
   it('lets charges expire after the window, never before', async () => {
@@ -42,11 +42,29 @@ describeWith('redis', 'RedisBudgetStore', await redisReachable(), () => {
     expect((await store.tryCharge('roll', 1, 10, 1_000, t0 + 1_100)).allowed).toBe(true);
   });
 
-  it('keeps fractional amounts exact to floating-point precision', async () => {
+  it('adds amounts exactly, as integer nano-units: ten charges of $0.10 fill a $1 budget to the unit', async () => {
     const store = new RedisBudgetStore(redis);
     const now = Date.now();
-    for (let i = 0; i < 10; i++) await store.tryCharge('frac', 0.1, 1, 60_000, now);
-    expect(await store.spent('frac', 60_000, now)).toBeCloseTo(1, 12);
+    const dime = 100_000_000; // $0.10 in nano-units
+    for (let i = 0; i < 10; i++) expect((await store.tryCharge('frac', dime, 10 * dime, 60_000, now)).allowed).toBe(true);
+    expect(await store.spent('frac', 60_000, now)).toBe(1_000_000_000);
+    expect(await store.tryCharge('frac', 1, 10 * dime, 60_000, now)).toEqual({ allowed: false, spent: 1_000_000_000 });
+  });
+
+  it('rejects amounts that are not integer nano-units, naming them', async () => {
+    const store = new RedisBudgetStore(redis);
+    await expect(store.tryCharge('bad', 0.1, 10, 60_000, Date.now())).rejects.toThrow(/`amount` to be a safe integer of nano-units, got 0.1/);
+  });
+
+  it('lets budget() spend a $0.30 window on three $0.10 calls exactly, through Redis', async () => {
+    const store = new RedisBudgetStore(redis);
+    const tenth = step('tenth', () => {
+      recordCost({ amount: 0.1 });
+      return 'ok';
+    });
+    const guarded = budget(tenth, { name: 'exact-window', window: { limit: 0.3, windowMs: 60_000 }, estimate: 0.1, store });
+    for (let i = 0; i < 3; i++) await expect(guarded.run(undefined)).resolves.toBe('ok');
+    await expect(guarded.run(undefined)).rejects.toMatchObject({ name: 'BudgetExceededError', spent: 0.3, limit: 0.3 });
   });
 
   it('gives every key a TTL and hashes names that are not identifiers', async () => {

@@ -1,4 +1,4 @@
-import type { BudgetCharge, BudgetStore } from '@weft/core';
+import { toError, type BudgetCharge, type BudgetStore } from '@weft/core';
 import { knownOptions, number, optionsObject } from '@weft/core/options';
 import { tag } from '../internal/keys.js';
 import { defineScript, type WeftRedis } from '../weft-redis.js';
@@ -24,7 +24,8 @@ export interface RedisBudgetStoreOptions {
 const DEFAULTS = { buckets: 60 } as const satisfies Required<RedisBudgetStoreOptions>;
 
 // Sums the buckets still in the window (pruning the rest), then charges when the budget allows.
-// Spend is a float: amounts go through HINCRBYFLOAT and come back as %.17g strings.
+// Amounts are integer nano-units (see BudgetStore): HINCRBY adds them exactly, and sums stay exact
+// below 2^53 in Lua's numbers. Replies are integers.
 const SUM = `
 local function spent(key, window, now, bucketMs)
   local from = now - window
@@ -49,12 +50,12 @@ local amount, limit, window, now, bucketMs = tonumber(ARGV[1]), tonumber(ARGV[2]
 local total = spent(KEYS[1], window, now, bucketMs)
 if total < limit and total + amount <= limit then
   if amount ~= 0 then
-    redis.call('HINCRBYFLOAT', KEYS[1], string.format('%d', math.floor(now / bucketMs)), ARGV[1])
+    redis.call('HINCRBY', KEYS[1], string.format('%d', math.floor(now / bucketMs)), ARGV[1])
     keep(KEYS[1], window + 2 * bucketMs)
   end
-  return {1, string.format('%.17g', total + amount)}
+  return {1, total + amount}
 end
-return {0, string.format('%.17g', total)}
+return {0, total}
 `);
 
 const CHARGE = defineScript(`${SUM}
@@ -62,14 +63,14 @@ local amount, window, at, now, bucketMs = tonumber(ARGV[1]), tonumber(ARGV[2]), 
 local latest = math.max(at, now)
 local index = math.floor(at / bucketMs)
 if amount ~= 0 and (index + 1) * bucketMs > latest - window then
-  redis.call('HINCRBYFLOAT', KEYS[1], string.format('%d', index), ARGV[1])
+  redis.call('HINCRBY', KEYS[1], string.format('%d', index), ARGV[1])
   keep(KEYS[1], (index + 1) * bucketMs - now + window + bucketMs)
 end
-return string.format('%.17g', spent(KEYS[1], window, now, bucketMs))
+return spent(KEYS[1], window, now, bucketMs)
 `);
 
 const SPENT = defineScript(`${SUM}
-return string.format('%.17g', spent(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])))
+return spent(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]))
 `);
 
 /**
@@ -112,17 +113,29 @@ export class RedisBudgetStore implements BudgetStore {
   }
 
   tryCharge(key: string, amount: number, limit: number, windowMs: number, now: number): Promise<BudgetCharge> {
+    let args: string[];
+    try {
+      args = [nanos('amount', amount), nanos('limit', limit)];
+    } catch (error) {
+      return Promise.reject(toError(error));
+    }
     return this.redis
-      .script<[number, string]>(TRY_CHARGE, [this.keyOf(key)], [num(amount), num(limit), windowMs, now, this.bucketMs(windowMs)])
-      .then(([allowed, spent]) => ({ allowed: allowed === 1, spent: Number(spent) }));
+      .script<[number, number]>(TRY_CHARGE, [this.keyOf(key)], [...args, windowMs, now, this.bucketMs(windowMs)])
+      .then(([allowed, spent]) => ({ allowed: allowed === 1, spent }));
   }
 
   charge(key: string, amount: number, windowMs: number, at: number, now: number): Promise<number> {
-    return this.redis.script<string>(CHARGE, [this.keyOf(key)], [num(amount), windowMs, at, now, this.bucketMs(windowMs)]).then(Number);
+    let delta: string;
+    try {
+      delta = nanos('amount', amount);
+    } catch (error) {
+      return Promise.reject(toError(error));
+    }
+    return this.redis.script<number>(CHARGE, [this.keyOf(key)], [delta, windowMs, at, now, this.bucketMs(windowMs)]);
   }
 
   spent(key: string, windowMs: number, now: number): Promise<number> {
-    return this.redis.script<string>(SPENT, [this.keyOf(key)], [windowMs, now, this.bucketMs(windowMs)]).then(Number);
+    return this.redis.script<number>(SPENT, [this.keyOf(key)], [windowMs, now, this.bucketMs(windowMs)]);
   }
 
   /**
@@ -146,8 +159,8 @@ export class RedisBudgetStore implements BudgetStore {
   }
 }
 
-/** A float as Lua's tonumber and HINCRBYFLOAT both read it: JavaScript's shortest round-trip form. */
-function num(value: number): string {
-  if (!Number.isFinite(value)) throw new TypeError(`Expected a finite amount, got ${value}`);
+/** An amount in integer nano-units, as HINCRBY reads it; anything else is a caller's bug. */
+function nanos(what: string, value: number): string {
+  if (!Number.isSafeInteger(value)) throw new TypeError(`Expected \`${what}\` to be a safe integer of nano-units, got ${String(value)}`);
   return String(value);
 }

@@ -1,3 +1,4 @@
+import { errorFromJson, errorToJson, type ErrorJson } from '@weft/core/stores';
 import { createHash, randomUUID } from 'node:crypto';
 import { definePrimitive, jsonSerializer, Primitive, TimeoutError, toError, type CacheSerializer, type RunContext } from '@weft/core';
 import { fail, knownOptions, number, oneOf, optionalFunction, optionsObject } from '@weft/core/options';
@@ -83,7 +84,7 @@ return 0
 
 interface Shared {
   v?: unknown;
-  e?: { name: string; message: string; code?: unknown };
+  e?: ErrorJson;
 }
 
 /** One pub/sub subscription per client, fanned out to the local waiters by work ID. */
@@ -160,12 +161,7 @@ export function sharedSingleFlight<I, O>(primitive: Primitive<I, O>, redis: Weft
 
   /** The shared outcome as this call's: the value, or a rebuilt error (name, message, code). */
   const adopt = (shared: Shared): O => {
-    if (shared.e !== undefined) {
-      const error = new Error(shared.e.message);
-      error.name = shared.e.name;
-      if (shared.e.code !== undefined) (error as Error & { code?: unknown }).code = shared.e.code;
-      throw error;
-    }
+    if (shared.e !== undefined) throw errorFromJson(shared.e);
     return shared.v as O;
   };
 
@@ -209,9 +205,8 @@ export function sharedSingleFlight<I, O>(primitive: Primitive<I, O>, redis: Weft
           const error = toError(thrown);
           let payload = '';
           if (!ctx.aborted) {
-            const code = (error as Error & { code?: unknown }).code;
             try {
-              payload = serializer.serialize({ e: typeof code === 'string' || typeof code === 'number' ? { name: error.name, message: error.message, code } : { name: error.name, message: error.message } } satisfies Shared);
+              payload = serializer.serialize({ e: errorToJson(error) } satisfies Shared);
             } catch {
               payload = '';
             }
