@@ -62,6 +62,9 @@ describe('gateway (demo mode, in-memory stores)', () => {
     expect(body).toMatchObject({ provider: 'beta', model: 'gpt-4.1-mini', cached: false, correlationId: 'req-happy-1' });
     expect(body.answer).toEqual(expect.stringContaining('Beta'));
     expect((body.cost as { amount: number }).amount).toBeGreaterThan(0);
+    // Exact money: the amount is a whole number of nano-dollars, never a float sum like 0.000053200000000000006.
+    expect(JSON.stringify((body.cost as { amount: number }).amount)).toMatch(/^\d+(\.\d{1,9})?(e-\d+)?$/);
+    expect(Number.isInteger(Math.round((body.cost as { amount: number }).amount * 1e9)) && Math.abs((body.cost as { amount: number }).amount * 1e9 - Math.round((body.cost as { amount: number }).amount * 1e9)) < 1e-6).toBe(true);
   });
 
   it('routes by tier: economy to the cheapest provider, premium to the best', async () => {
