@@ -41,9 +41,11 @@ export { RouteNotFoundError, isRouteNotFoundError } from './errors/index.js';
 export { BudgetExceededError, isBudgetExceededError } from './errors/index.js';
 export { CompensationError, isCompensationError } from './errors/index.js';
 export { NonErrorThrown, isNonErrorThrown, toError } from './errors/index.js';
+export { classifyError } from './errors/index.js';
+export type { ErrorClass, ErrorClassification } from './errors/index.js';
 
 export { retry, retryAfterFrom } from './retry/index.js';
-export type { RetryOptions, RetryArg, RetryJitter } from './retry/index.js';
+export type { RetryOptions, RetryArg, RetryJitter, RetryBackoff, RetryInfo, RetryGiveUpInfo } from './retry/index.js';
 export { timeout } from './timeout/index.js';
 export type { TimeoutOptions } from './timeout/index.js';
 export { fallback } from './fallback/index.js';

@@ -1,3 +1,4 @@
+import { currentClock, type TimerHandle } from './clock/clock.js';
 import type { RunAttributes } from './context/run-context.js';
 import { acceptCorrelationId, type CorrelationIdRejection } from './context/correlation-id.js';
 import { AbortedError } from './errors/aborted-error.js';
@@ -151,6 +152,8 @@ export class Primitive<in I, out O> {
     const o = options ?? EMPTY;
     let deadline: number | undefined;
     let now = 0;
+    // Deadlines are read and armed on the current clock (`useClock`), so a test clock moves them too.
+    const clock = currentClock();
     if (o !== EMPTY) {
       try {
         checkRunOptions(o);
@@ -158,7 +161,7 @@ export class Primitive<in I, out O> {
         return Promise.reject(error);
       }
       if (o.timeout !== undefined || o.deadline !== undefined) {
-        now = Date.now();
+        now = clock.now();
         if (o.timeout !== undefined && Number.isFinite(o.timeout)) deadline = now + o.timeout;
         const d = o.deadline instanceof Date ? o.deadline.getTime() : o.deadline;
         if (d !== undefined && Number.isFinite(d)) deadline = deadline === undefined ? d : Math.min(deadline, d);
@@ -205,7 +208,7 @@ export class Primitive<in I, out O> {
 
     // Cancellation sources: the caller's signal and the run's deadline.
     let removeListener: (() => void) | undefined;
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let timer: TimerHandle | undefined;
     const signal = o.signal;
     if (signal) {
       if (signal.aborted) scope.abort(new AbortedError(signal.reason));
@@ -220,7 +223,7 @@ export class Primitive<in I, out O> {
       // A deadline already past fails the run before any step runs. One beyond setTimeout's range
       // (about 24.8 days) is carried on ctx.deadline but arms no timer: Node would fire it at once.
       if (ms <= 0) scope.abort(new TimeoutError(0, 'Run deadline had already passed'));
-      else if (ms <= MAX_TIMER_MS) timer = setTimeout(() => scope.abort(new TimeoutError(ms, `Run deadline of ${ms} ms expired`)), ms);
+      else if (ms <= MAX_TIMER_MS) timer = clock.setTimeout(() => scope.abort(new TimeoutError(ms, `Run deadline of ${ms} ms expired`)), ms);
     }
 
     let promise: Promise<O>;
@@ -232,7 +235,7 @@ export class Primitive<in I, out O> {
     if (signal || timer !== undefined) promise = raceAbort(promise, scope);
 
     const finish = (): void => {
-      if (timer !== undefined) clearTimeout(timer);
+      if (timer !== undefined) clock.clearTimeout(timer);
       removeListener?.();
     };
     const kind = this.kind;

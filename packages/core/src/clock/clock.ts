@@ -1,7 +1,7 @@
 import { shapeOf } from '../internal/validate-options.js';
 
-/** What a {@link Clock}'s `setTimeout` returns; only ever passed back to its `clearTimeout`. */
-export type TimerHandle = unknown;
+/** What a {@link Clock}'s `setTimeout` returns (a Node `Timeout`, or a number in fake clocks); only ever passed back to its `clearTimeout`. */
+export type TimerHandle = object | number;
 
 /**
  * The time source of every time-based Weft primitive: retry sleeps, timeouts, the breaker's open

@@ -15,3 +15,5 @@ export { RouteNotFoundError, isRouteNotFoundError } from './route-not-found-erro
 export { BudgetExceededError, isBudgetExceededError } from './budget-exceeded-error.js';
 export { CompensationError, isCompensationError } from './compensation-error.js';
 export { NonErrorThrown, isNonErrorThrown, toError } from './non-error-thrown.js';
+export { classifyError } from './classify.js';
+export type { ErrorClass, ErrorClassification } from './classify.js';

@@ -3,6 +3,7 @@ import type { Context as OtelContext, Span } from '@opentelemetry/api';
 import type { RunAttributes, RunContext } from '../context/run-context.js';
 import type { CorrelationIdRejection } from '../context/correlation-id.js';
 import { AbortedError } from '../errors/aborted-error.js';
+import { currentClock } from '../clock/clock.js';
 import { nodeCrypto, randomUUID } from './crypto.js';
 import { type Scope } from './scope.js';
 
@@ -82,7 +83,7 @@ export class Ctx implements RunContext {
   }
   remaining(): number {
     if (this.deadline === undefined) return Infinity;
-    return Math.max(0, this.deadline - Date.now());
+    return Math.max(0, this.deadline - currentClock().now());
   }
   throwIfAborted(): void {
     if (this.scope.aborted) throw abortReasonError(this.scope.reason);

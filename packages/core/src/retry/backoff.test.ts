@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { backoffDelay, type BackoffConfig, type RetryJitter } from './backoff.js';
 
-const config = (over: Partial<BackoffConfig>): BackoffConfig => ({ factor: 2, minDelay: 100, maxDelay: 1_000, jitter: 'none', random: Math.random, ...over });
+const config = (over: Partial<BackoffConfig>): BackoffConfig => ({ factor: 2, minDelay: 100, maxDelay: 1_000, jitter: 'none', backoff: 'exponential', random: Math.random, ...over });
 
 describe('backoffDelay', () => {
   it('grows exponentially up to the cap with jitter none', () => {
@@ -32,7 +32,7 @@ describe('backoffDelay', () => {
         fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }), fc.double(), fc.constant(Number.NaN), fc.constant(1), fc.constant(-1), fc.constant(Infinity)),
         (jitter, minDelay, extra, factor, retry, previous, r) => {
           const maxDelay = minDelay + extra;
-          const d = backoffDelay({ jitter, minDelay, maxDelay, factor, random: () => r }, retry, previous);
+          const d = backoffDelay({ jitter, backoff: 'exponential', minDelay, maxDelay, factor, random: () => r }, retry, previous);
           const base = Math.min(maxDelay, minDelay === 0 ? 0 : minDelay * factor ** (retry - 1));
           expect(d).toBeGreaterThanOrEqual(0);
           expect(d).toBeLessThanOrEqual(maxDelay);

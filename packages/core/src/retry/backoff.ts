@@ -9,12 +9,16 @@
  */
 export type RetryJitter = 'none' | 'full' | 'decorrelated';
 
+/** How computed delays grow: `minDelay * factor ** (n - 1)`, `minDelay * n`, or `minDelay`. */
+export type RetryBackoff = 'exponential' | 'linear' | 'constant';
+
 /** @internal The resolved backoff settings a delay is computed from. */
 export interface BackoffConfig {
   readonly factor: number;
   readonly minDelay: number;
   readonly maxDelay: number;
   readonly jitter: RetryJitter;
+  readonly backoff: RetryBackoff;
   readonly random: () => number;
 }
 
@@ -38,7 +42,7 @@ export function backoffDelay(config: BackoffConfig, retry: number, previous: num
     delay = high > minDelay ? minDelay + unit(config.random) * (high - minDelay) : minDelay;
   } else {
     // 0 * Infinity is NaN: a zero base stays zero however many retries.
-    delay = minDelay === 0 ? 0 : minDelay * config.factor ** (retry - 1);
+    delay = minDelay === 0 ? 0 : config.backoff === 'linear' ? minDelay * retry : config.backoff === 'constant' ? minDelay : minDelay * config.factor ** (retry - 1);
     if (config.jitter === 'full') delay = (delay < maxDelay ? delay : maxDelay) * unit(config.random);
   }
   return Math.floor(delay < maxDelay ? delay : maxDelay);

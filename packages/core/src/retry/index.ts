@@ -11,5 +11,5 @@ declare module '../primitive.js' {
 addMethod('retry', retryPrimitive);
 
 export { retry } from './retry.js';
-export type { RetryOptions, RetryArg, RetryJitter } from './retry.js';
+export type { RetryOptions, RetryArg, RetryJitter, RetryBackoff, RetryInfo, RetryGiveUpInfo } from './retry.js';
 export { retryAfterFrom } from './retry-after.js';

@@ -1,21 +1,48 @@
 import type { Attributes, Span } from '@opentelemetry/api';
-import type * as PRetryModule from 'p-retry';
-import type { RetryContext } from 'p-retry';
+import pRetry, { AbortError as StopRetrying, type RetryContext } from 'p-retry';
+import { checkClock, currentClock, type Clock } from '../clock/clock.js';
 import { isAbortedError } from '../errors/aborted-error.js';
+import { classifyError } from '../errors/classify.js';
 import { toError } from '../errors/non-error-thrown.js';
 import { RetryExhaustedError } from '../errors/retry-exhausted-error.js';
 import { isValidationError } from '../errors/validation-error.js';
 import type { RetryGaveUpEvent } from '../events/event-types.js';
 import { abortReasonError, type Ctx } from '../internal/ctx.js';
 import { emit, listening } from '../internal/emit.js';
+import { callHook } from '../internal/hooks.js';
+import { isThenable } from '../internal/is-thenable.js';
 import { sleep } from '../internal/sleep.js';
 import { childSpan, endSpan, failSpan } from '../internal/tracing.js';
 import { fail, number, oneOf, optionalBoolean, optionalFunction, optionsObject } from '../internal/validate-options.js';
 import { Primitive, type Exec } from '../primitive.js';
-import { backoffDelay, type BackoffConfig, type RetryJitter } from './backoff.js';
+import { backoffDelay, type BackoffConfig, type RetryBackoff, type RetryJitter } from './backoff.js';
 import { retryAfterFrom } from './retry-after.js';
 
-export type { RetryJitter } from './backoff.js';
+export type { RetryBackoff, RetryJitter } from './backoff.js';
+
+/** What {@link RetryOptions.onRetry} is told before each retry. */
+export interface RetryInfo {
+  /** The retry's name (the wrapped primitive's). */
+  readonly step: string;
+  /** The attempt that failed (1-based); the next one is `attempt + 1`. */
+  readonly attempt: number;
+  /** The wait before the next attempt, in ms. */
+  readonly delayMs: number;
+  /** Whether the wait came from the error's own retry hint. */
+  readonly hinted: boolean;
+  /** The error of the failed attempt; undefined when `retryIf` rejected a result. */
+  readonly error: Error | undefined;
+  /** The result `retryIf` rejected, when that is why. */
+  readonly result?: unknown;
+}
+
+/** What {@link RetryOptions.onGiveUp} is told when a call ends without success. */
+export interface RetryGiveUpInfo {
+  readonly step: string;
+  readonly attempts: number;
+  readonly reason: RetryGaveUpEvent['reason'];
+  readonly error: unknown;
+}
 
 /**
  * Options for {@link retry}. Every attempt sees its 1-based number as `ctx.attempt`.
@@ -66,12 +93,50 @@ export interface RetryOptions<O = unknown> {
    */
   readonly jitter?: RetryJitter;
   /**
-   * Whether to retry after `error` from attempt `attempt` (1-based). Only asked for errors that may
-   * be retried at all: a `ValidationError`, an abort (`AbortedError`, `AbortError`) or any error while
-   * the run is aborted is never retried. If it throws, the retry stops and rejects with what it threw.
-   * @default retry every other error
+   * Whether to retry after `error` from attempt `attempt` (1-based); may answer with a promise. A
+   * `ValidationError`, an abort (`AbortedError`, `AbortError`) or any error while the run is
+   * aborted is never retried, whatever this says. If it throws or rejects, the retry stops and
+   * rejects with that.
+   * @default retry what {@link classifyError} calls retryable: not a `BudgetExceededError`, an
+   * isolated breaker's `CircuitOpenError`, a `RouteNotFoundError`, a `CompensationError` or an
+   * inner `RetryExhaustedError`; every other error is retried
    */
-  readonly retryOn?: (error: Error, attempt: number) => boolean;
+  readonly retryOn?: (error: Error, attempt: number) => boolean | Promise<boolean>;
+  /**
+   * The shape of the computed delays: `exponential` (`minDelay * factor ** (n - 1)`), `linear`
+   * (`minDelay * n`) or `constant` (`minDelay`); capped by `maxDelay`, then spread by `jitter`.
+   * @default 'exponential'
+   */
+  readonly backoff?: RetryBackoff;
+  /**
+   * An explicit schedule: the wait before retry `n` is `delays[n - 1]` (the last one repeats), as
+   * given: no jitter, capped by `maxDelay`. `retries` defaults to its length.
+   * @default undefined (computed delays)
+   * @example
+   * ```ts
+   * retry(call, { delays: [100, 500, 2_000] }); // three retries, waiting 100 ms, 500 ms, 2 s
+   * ```
+   */
+  readonly delays?: readonly number[];
+  /**
+   * The wait before the retry after attempt `attempt`, when you know better (a provider's
+   * documented schedule): milliseconds, or undefined to use the computed delay. An error's own
+   * retry hint (`retryAfter`) still comes first.
+   * @default undefined
+   */
+  readonly delay?: (attempt: number, error: Error | undefined) => number | undefined;
+  /** The clock whose timers the waits use (a test clock makes them instant). @default the current clock (`useClock`) */
+  readonly clock?: Clock;
+  /**
+   * Unref the wait's timer, so a pending backoff does not keep a CLI process alive. The retry
+   * still completes if something else keeps the process running.
+   * @default false
+   */
+  readonly unref?: boolean;
+  /** Called before each retry, with the failed attempt and the wait; must not throw (a throw is swallowed). */
+  readonly onRetry?: (info: RetryInfo) => void;
+  /** Called once when a call ends without success (out of attempts or time, not retryable, or aborted). */
+  readonly onGiveUp?: (info: RetryGiveUpInfo) => void;
   /**
    * Retry while the result says so (polling): return true to discard `result` and try again. When
    * attempts or time run out, the call **resolves with the last result** (as cockatiel and Polly
@@ -114,6 +179,7 @@ export type RetryArg<O = unknown> = number | RetryOptions<O>;
 
 const DEFAULTS = {
   retries: 2,
+  backoff: 'exponential',
   factor: 2,
   minDelay: 200,
   maxDelay: 30_000,
@@ -121,16 +187,23 @@ const DEFAULTS = {
   retryAfter: true,
   rethrow: false,
   random: Math.random,
-} as const satisfies Required<Omit<RetryOptions, 'retryOn' | 'retryIf'>>;
+} as const satisfies Required<Omit<RetryOptions, 'retryOn' | 'retryIf' | 'delays' | 'delay' | 'clock' | 'unref' | 'onRetry' | 'onGiveUp'>>;
 
-const KNOWN_OPTIONS = new Set(['retries', 'factor', 'minDelay', 'maxDelay', 'jitter', 'retryOn', 'retryIf', 'retryAfter', 'rethrow', 'random']);
+const KNOWN = ['retries', 'factor', 'minDelay', 'maxDelay', 'jitter', 'backoff', 'delays', 'delay', 'retryOn', 'retryIf', 'retryAfter', 'rethrow', 'random', 'clock', 'unref', 'onRetry', 'onGiveUp'] as const;
+const BACKOFFS: readonly RetryBackoff[] = ['exponential', 'linear', 'constant'];
 const JITTERS: readonly RetryJitter[] = ['none', 'full', 'decorrelated'];
 const MAX_TIMER = 2_147_483_647;
 
 /** Resolved, validated options. */
 interface Config<O> extends BackoffConfig {
   readonly maxAttempts: number;
-  readonly retryOn: ((error: Error, attempt: number) => boolean) | undefined;
+  readonly retryOn: (error: Error, attempt: number) => boolean | Promise<boolean>;
+  readonly delays: readonly number[] | undefined;
+  readonly delay: ((attempt: number, error: Error | undefined) => number | undefined) | undefined;
+  readonly clock: Clock | undefined;
+  readonly unref: boolean;
+  readonly onRetry: ((info: RetryInfo) => void) | undefined;
+  readonly onGiveUp: ((info: RetryGiveUpInfo) => void) | undefined;
   readonly retryIf: ((result: O, attempt: number) => boolean) | undefined;
   readonly hint: ((error: Error) => number | undefined) | undefined;
   readonly rethrow: boolean;
@@ -230,19 +303,9 @@ export function retry<I, O>(primitive: Primitive<I, O>, options?: RetryArg<O>): 
   return new Primitive(name, 'retry', exec);
 }
 
-/**
- * p-retry, loaded on the first retry rather than on import: a run that never fails (and a process
- * that only imports Weft) does not pay for it. Set once the import resolves.
- */
-type PRetry = typeof PRetryModule;
-let pRetryModule: PRetry | undefined;
-let pRetryLoading: Promise<PRetry> | undefined;
-function loadPRetry(): Promise<PRetry> {
-  return (pRetryLoading ??= import('p-retry').then((m) => (pRetryModule = m)));
-}
-/** p-retry's `AbortError`: wraps an error to say "stop retrying, reject with this". Only called under p-retry, so loaded. */
+/** p-retry's `AbortError`: wraps an error to say "stop retrying, reject with this". */
 function stop(error: Error): Error {
-  return new pRetryModule!.AbortError(error);
+  return new StopRetrying(error);
 }
 
 /** Thrown into p-retry to say "retry: the decision and delay are made". Never escapes. */
@@ -274,6 +337,7 @@ class RetryRun<I, O> {
   /** Attempt 1 failed (or, with `predicate`, `retryIf` threw): give up, or sleep and hand over to p-retry. */
   failed(thrown: unknown, predicate = false): Promise<O> {
     const final = predicate ? this.giveUp('not_retryable', toError(thrown), toError(thrown)) : this.decideError(thrown);
+    if (isThenable<Error | undefined>(final)) return this.finish(final.then((f) => (f === undefined ? this.pause().then(this.loop) : Promise.reject(f))));
     return this.finish(final === undefined ? this.pause().then(this.loop) : Promise.reject(final));
   }
 
@@ -288,9 +352,6 @@ class RetryRun<I, O> {
   private lastError: Error | undefined;
 
   private readonly loop = (): Promise<O> =>
-    (pRetryModule === undefined ? loadPRetry().then(this.retryLoop) : this.retryLoop(pRetryModule));
-
-  private readonly retryLoop = ({ default: pRetry }: PRetry): Promise<O> =>
     pRetry(this.next, {
       // p-retry's first attempt is our second: attempts 2..maxAttempts.
       retries: this.config.maxAttempts - 2,
@@ -345,9 +406,14 @@ class RetryRun<I, O> {
     return value;
   };
 
-  private readonly rejected = (thrown: unknown): never => {
+  private readonly rejected = (thrown: unknown): Promise<never> => {
     const final = this.decideError(thrown);
-    throw final === undefined ? RETRY : stop(final);
+    if (isThenable<Error | undefined>(final)) {
+      return final.then((f) => {
+        throw f === undefined ? RETRY : stop(f);
+      });
+    }
+    return Promise.reject(final === undefined ? RETRY : stop(final));
   };
 
   private readonly onFailedAttempt = (context: RetryContext): Promise<void> =>
@@ -356,33 +422,54 @@ class RetryRun<I, O> {
 
   /** Sleeps the decided delay on the run's scope: an abort wakes it at once and ends the retry. */
   private pause(): Promise<void> {
-    return sleep(this.delay, this.ctx.scope).then(undefined, (thrown: unknown) => {
+    return sleep(this.delay, this.ctx.scope, this.config.clock ?? currentClock(), this.config.unref).then(undefined, (thrown: unknown) => {
       const error = toError(thrown);
       throw this.giveUp('aborted', error, error);
     });
   }
 
-  /** After attempt `this.attempt` failed: the error to reject with, or undefined when a retry is scheduled. */
-  private decideError(thrown: unknown): Error | undefined {
+  /**
+   * After attempt `this.attempt` failed: the error to reject with, or undefined when a retry is
+   * scheduled; a promise of either when `retryOn` answers with one.
+   */
+  private decideError(thrown: unknown): Error | undefined | Promise<Error | undefined> {
     const error = toError(thrown);
     this.lastError = error;
     const n = this.attempt;
-    const config = this.config;
     const scope = this.ctx.scope;
     if (scope.aborted) {
       const reason = abortReasonError(scope.reason);
       return this.giveUp('aborted', reason, reason);
     }
     if (isValidationError(error) || isAbortedError(error)) return this.giveUp('not_retryable', error, error);
-    if (config.retryOn !== undefined) {
-      let ok: boolean;
-      try {
-        ok = config.retryOn(error, n);
-      } catch (predicateError) {
-        const e = toError(predicateError);
-        return this.giveUp('not_retryable', e, e);
-      }
-      if (!ok) return this.giveUp('not_retryable', error, error);
+    let ok: boolean | Promise<boolean>;
+    try {
+      ok = this.config.retryOn(error, n);
+    } catch (predicateError) {
+      const e = toError(predicateError);
+      return this.giveUp('not_retryable', e, e);
+    }
+    if (isThenable<boolean>(ok)) {
+      return Promise.resolve(ok).then(
+        (yes) => this.afterRetryOn(error, yes === true),
+        (predicateError: unknown) => {
+          const e = toError(predicateError);
+          return this.giveUp('not_retryable', e, e);
+        },
+      );
+    }
+    return this.afterRetryOn(error, ok === true);
+  }
+
+  /** The rest of {@link decideError}, once `retryOn` has answered. */
+  private afterRetryOn(error: Error, retryable: boolean): Error | undefined {
+    const n = this.attempt;
+    const config = this.config;
+    if (!retryable) return this.giveUp('not_retryable', error, error);
+    if (this.ctx.scope.aborted) {
+      // Aborted while an async retryOn was deciding.
+      const reason = abortReasonError(this.ctx.scope.reason);
+      return this.giveUp('aborted', reason, reason);
     }
     if (n >= config.maxAttempts) return this.giveUp('exhausted', this.exhausted(error), error);
     let hint: number | undefined;
@@ -421,9 +508,9 @@ class RetryRun<I, O> {
   private schedule(hint: number | undefined, error: Error | undefined, result: unknown): boolean {
     const config = this.config;
     const hinted = hint !== undefined;
-    const delay = hinted ? Math.floor(hint < config.maxDelay ? hint : config.maxDelay) : backoffDelay(config, this.attempt, this.previous);
+    const delay = hinted ? Math.floor(hint < config.maxDelay ? hint : config.maxDelay) : this.scheduled(error);
     const deadline = this.ctx.deadline;
-    if (deadline !== undefined && Date.now() + delay >= deadline) return false;
+    if (deadline !== undefined && (config.clock ?? currentClock()).now() + delay >= deadline) return false;
     this.delay = delay;
     this.previous = delay;
     const n = this.attempt;
@@ -438,6 +525,7 @@ class RetryRun<I, O> {
         final: false,
       });
     }
+    callHook(config.onRetry, { step: this.name, attempt: n, delayMs: delay, hinted, error, ...(error === undefined ? { result } : {}) });
     if (this.span !== undefined) {
       try {
         this.span.addEvent('retry.scheduled', { 'weft.attempt': n, 'weft.retry.delay_ms': delay, 'weft.retry.hinted': hinted });
@@ -448,17 +536,40 @@ class RetryRun<I, O> {
     return true;
   }
 
+  /** The wait before the next retry when the error gave no hint: `delay()`, then `delays`, then the backoff. */
+  private scheduled(error: Error | undefined): number {
+    const config = this.config;
+    const n = this.attempt;
+    if (config.delay !== undefined) {
+      let chosen: number | undefined;
+      try {
+        chosen = config.delay(n, error);
+      } catch {
+        chosen = undefined; // a throwing schedule falls back to the computed delay
+      }
+      if (typeof chosen === 'number' && chosen >= 0) return Math.floor(chosen < config.maxDelay ? chosen : config.maxDelay);
+    }
+    const list = config.delays;
+    if (list !== undefined) {
+      const d = list[n - 1 < list.length ? n - 1 : list.length - 1]!;
+      return Math.floor(d < config.maxDelay ? d : config.maxDelay);
+    }
+    return backoffDelay(config, n, this.previous);
+  }
+
   private exhausted(error: Error): Error {
     return this.config.rethrow ? error : new RetryExhaustedError(this.attempt, error);
   }
 
   /** Reports the final failure and returns the error to reject with. */
   private giveUp(reason: RetryGaveUpEvent['reason'], rejection: Error, error: unknown): Error {
+    callHook(this.config.onGiveUp, { step: this.name, attempts: this.attempt, reason, error });
     if (listening()) emit(this.ctx, 'retry', { type: 'retry.gave_up', step: this.name, attempts: this.attempt, error, reason, final: true });
     return rejection;
   }
 
   private gaveUpWithResult(reason: 'exhausted' | 'deadline', result: unknown): void {
+    callHook(this.config.onGiveUp, { step: this.name, attempts: this.attempt, reason, error: undefined });
     if (listening()) emit(this.ctx, 'retry', { type: 'retry.gave_up', step: this.name, attempts: this.attempt, error: undefined, result, reason, final: true });
   }
 
@@ -483,25 +594,50 @@ class RetryRun<I, O> {
 }
 
 function resolve<O>(options: unknown): Config<O> {
-  const o = optionsObject('options', options);
-  for (const key of Object.keys(o)) {
-    if (!KNOWN_OPTIONS.has(key)) throw new TypeError(`Unknown retry option \`${key}\`; expected one of ${[...KNOWN_OPTIONS].join(', ')}`);
+  const o = optionsObject('options', options, KNOWN, 'retry');
+  const delays = o['delays'];
+  if (delays !== undefined && !(Array.isArray(delays) && delays.length > 0 && delays.every((d) => typeof d === 'number' && d >= 0 && d <= MAX_TIMER))) {
+    fail('delays', `a non-empty array of delays in ms (0 to ${MAX_TIMER})`, delays);
   }
-  const retries = o['retries'] ?? DEFAULTS.retries;
+  const retries = o['retries'] ?? (delays !== undefined ? (delays as number[]).length : DEFAULTS.retries);
   if (typeof retries !== 'number' || !(retries >= 0) || (!Number.isInteger(retries) && retries !== Infinity)) {
     fail('retries', 'a non-negative integer or Infinity', retries);
   }
   const factor = number('factor', o['factor'], DEFAULTS.factor, { min: 1 });
   const minDelay = number('minDelay', o['minDelay'], DEFAULTS.minDelay, { min: 0, max: MAX_TIMER });
-  const maxDelay = number('maxDelay', o['maxDelay'], Math.max(DEFAULTS.maxDelay, minDelay), { min: 0, max: MAX_TIMER });
+  const maxDelay = number('maxDelay', o['maxDelay'], Math.max(DEFAULTS.maxDelay, minDelay, ...((delays as number[] | undefined) ?? [])), { min: 0, max: MAX_TIMER });
   if (maxDelay < minDelay) fail('maxDelay', `a number >= minDelay (${minDelay})`, maxDelay);
   const jitter = oneOf('jitter', o['jitter'], JITTERS, DEFAULTS.jitter);
-  const retryOn = optionalFunction<(error: Error, attempt: number) => boolean>('retryOn', o['retryOn']);
+  const backoff = oneOf('backoff', o['backoff'], BACKOFFS, DEFAULTS.backoff);
+  const retryOn = optionalFunction<(error: Error, attempt: number) => boolean | Promise<boolean>>('retryOn', o['retryOn']) ?? defaultRetryOn;
   const retryIf = optionalFunction<(result: O, attempt: number) => boolean>('retryIf', o['retryIf']);
   const random = optionalFunction<() => number>('random', o['random']) ?? DEFAULTS.random;
   const rethrow = optionalBoolean('rethrow', o['rethrow']) ?? DEFAULTS.rethrow;
   const rawHint = o['retryAfter'] ?? DEFAULTS.retryAfter;
   if (typeof rawHint !== 'boolean' && typeof rawHint !== 'function') fail('retryAfter', 'a boolean or a function', rawHint);
   const hint = rawHint === true ? retryAfterFrom : rawHint === false ? undefined : (rawHint as (error: Error) => number | undefined);
-  return Object.freeze({ maxAttempts: retries + 1, factor, minDelay, maxDelay, jitter, random, retryOn, retryIf, hint, rethrow });
+  return Object.freeze({
+    maxAttempts: retries + 1,
+    factor,
+    minDelay,
+    maxDelay,
+    jitter,
+    backoff,
+    random,
+    retryOn,
+    retryIf,
+    hint,
+    rethrow,
+    delays: delays === undefined ? undefined : Object.freeze([...(delays as number[])]),
+    delay: optionalFunction<(attempt: number, error: Error | undefined) => number | undefined>('delay', o['delay']),
+    clock: checkClock('clock', o['clock']),
+    unref: optionalBoolean('unref', o['unref']) ?? false,
+    onRetry: optionalFunction<(info: RetryInfo) => void>('onRetry', o['onRetry']),
+    onGiveUp: optionalFunction<(info: RetryGiveUpInfo) => void>('onGiveUp', o['onGiveUp']),
+  });
+}
+
+/** The default `retryOn`: retry what {@link classifyError} calls retryable. */
+function defaultRetryOn(error: Error): boolean {
+  return classifyError(error).retryable;
 }
