@@ -47,7 +47,7 @@ export type { ErrorClass, ErrorClassification } from './errors/index.js';
 export { retry, retryAfterFrom } from './retry/index.js';
 export type { RetryOptions, RetryArg, RetryJitter, RetryBackoff, RetryInfo, RetryGiveUpInfo } from './retry/index.js';
 export { timeout } from './timeout/index.js';
-export type { TimeoutOptions } from './timeout/index.js';
+export type { TimeoutInfo, TimeoutMode, TimeoutOptions } from './timeout/index.js';
 export { fallback } from './fallback/index.js';
 export type { FallbackAlternative, FallbackArgs, FallbackFn, FallbackOptions } from './fallback/index.js';
 export { circuitBreaker, CircuitBreaker } from './circuit-breaker/index.js';

@@ -100,7 +100,12 @@ export interface RetrySucceededEvent extends EventBase { readonly type: 'retry.s
 
 export interface TimeoutEvent extends EventBase {
   readonly type: 'timeout.expired';
+  /** The limit that fired: the configured one, or less when an outer deadline came first. */
   readonly timeoutMs: number;
+  /** The configured limit. */
+  readonly configuredMs: number;
+  /** True when an outer deadline was earlier than the configured limit. */
+  readonly clampedByDeadline: boolean;
   /** True when the function did not settle when the timeout fired: it may still be running if it ignores its signal. */
   readonly mayStillBeRunning: boolean;
 }

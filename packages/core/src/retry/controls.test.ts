@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { useClock, type Clock } from '../clock/clock.js';
+import { useClock } from '../clock/clock.js';
+import { manualClock } from '../test-support/manual-clock.js';
 import { BudgetExceededError } from '../errors/budget-exceeded-error.js';
 import { BulkheadRejectedError } from '../errors/bulkhead-rejected-error.js';
 import { CircuitOpenError } from '../errors/circuit-open-error.js';
@@ -16,36 +17,6 @@ import { budget } from '../cost/budget.js';
 import { step } from '../index.js';
 import type { RetryInfo } from './retry.js';
 import { retry } from './retry.js';
-
-/** A manual clock: timers fire only when the test advances it. */
-function manualClock(): Clock & { advance(ms: number): Promise<void>; pending(): number } {
-  let now = 1_000_000;
-  let seq = 0;
-  const timers = new Map<number, { at: number; fn: () => void }>();
-  return {
-    now: () => now,
-    setTimeout: (fn, ms) => {
-      const id = ++seq;
-      timers.set(id, { at: now + ms, fn });
-      return id;
-    },
-    clearTimeout: (id) => void timers.delete(id as number),
-    pending: () => timers.size,
-    async advance(ms) {
-      const until = now + ms;
-      for (;;) {
-        await new Promise((r) => setImmediate(r));
-        const due = [...timers.entries()].filter(([, t]) => t.at <= until).sort((a, b) => a[1].at - b[1].at)[0];
-        if (due === undefined) break;
-        timers.delete(due[0]);
-        now = due[1].at;
-        due[1].fn();
-      }
-      now = until;
-      await new Promise((r) => setImmediate(r));
-    },
-  };
-}
 
 /** A step that throws each error of `errors` in turn, then answers 'ok'. */
 function failing(...errors: Error[]) {

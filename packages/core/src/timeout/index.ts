@@ -11,4 +11,4 @@ declare module '../primitive.js' {
 addMethod('timeout', timeoutPrimitive);
 
 export { timeout } from './timeout.js';
-export type { TimeoutOptions } from './timeout.js';
+export type { TimeoutInfo, TimeoutMode, TimeoutOptions } from './timeout.js';
