@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { LocalRateLimitStore } from './local-rate-limit-store.js';
 
 const config = { rate: 2, per: 1_000, burst: 3 };
@@ -63,5 +64,31 @@ describe('LocalRateLimitStore', () => {
     store.take('k', 1, one, 1_000);
     expect(store.take('k', 1, one, 0).allowed).toBe(false);
     expect(store.take('k', 1, one, 100).allowed).toBe(true);
+  });
+});
+
+describe('retryAfter rounding (issue 13)', () => {
+  it('tells a caller 1 ms short of a token to wait 1 ms, not 2', () => {
+    const store = new LocalRateLimitStore();
+    const config = { rate: 1, per: 1_000, burst: 1 };
+    expect(store.take('k', 1, config, 0).allowed).toBe(true);
+    expect(store.take('k', 1, config, 999)).toEqual({ allowed: false, retryAfterMs: 1 });
+  });
+
+  it('answers exactly the whole milliseconds until the token is back, for any rate and elapsed time', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1_000 }), fc.integer({ min: 1, max: 100_000 }), fc.integer({ min: 0, max: 100_000 }), (rate, per, elapsed) => {
+        const store = new LocalRateLimitStore();
+        const config = { rate, per, burst: 1 };
+        store.take('k', 1, config, 0);
+        const d = store.take('k', 1, config, elapsed);
+        // One token takes per / rate ms; in integers: the first whole ms t with t * rate >= per.
+        const refillMs = Math.ceil(per / rate);
+        const exact = Math.max(1, Math.ceil((per - elapsed * rate) / rate));
+        if (elapsed >= refillMs) expect(d.allowed).toBe(true);
+        else expect(d).toEqual({ allowed: false, retryAfterMs: exact });
+      }),
+      { numRuns: 2_000 },
+    );
   });
 });

@@ -30,7 +30,7 @@ export class LocalRateLimitStore implements RateLimitStore {
       b.tokens -= cost;
       return ALLOWED;
     }
-    const wait = Math.ceil(((cost - b.tokens) * config.per) / config.rate);
+    const wait = waitMs(cost - b.tokens, config);
     if (wait <= maxWaitMs) {
       b.tokens -= cost;
       return { allowed: true, retryAfterMs: wait };
@@ -65,4 +65,17 @@ export class LocalRateLimitStore implements RateLimitStore {
     }
     return b;
   }
+}
+
+/** Float slack in milliseconds: a wait computed as 1.0000000000000009 ms is 1 ms, not 2. */
+const WAIT_SLACK_MS = 1e-6;
+
+/**
+ * @internal Whole milliseconds until `missing` tokens have refilled: rounded up, but not past
+ * float noise (a caller 1 ms short of a token is told 1 ms), and at least 1.
+ */
+export function waitMs(missing: number, config: TokenBucketConfig): number {
+  const exact = (missing * config.per) / config.rate;
+  const wait = Math.ceil(exact - WAIT_SLACK_MS);
+  return wait > 1 ? wait : 1;
 }

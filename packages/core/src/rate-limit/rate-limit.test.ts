@@ -7,7 +7,8 @@ import { events } from '../events/event-stream.js';
 import type { WeftEvent } from '../events/event-types.js';
 import { Ctx, RunState } from '../internal/ctx.js';
 import { Scope } from '../internal/scope.js';
-import { step } from '../step/step.js';
+import { step } from '../index.js';
+import { manualClock } from '../test-support/manual-clock.js';
 import { LocalRateLimitStore, RateLimiter, rateLimit, type RateLimitDecision, type RateLimitStore } from './index.js';
 
 function counter(name = 'call') {
@@ -329,5 +330,35 @@ describe('rateLimit', () => {
     expect(() => rateLimit(p, null as never)).toThrow(/`options`/);
     expect(() => rateLimit({} as never, { rate: 1 })).toThrow(/`primitive`/);
     expect(() => p.rateLimit({ rate: -1 })).toThrow(TypeError);
+  });
+});
+
+describe('rate limit: clock, hooks and options (issue 13)', () => {
+  it('reads time and runs its waits on an injected clock', async () => {
+    const clock = manualClock();
+    const limited = step('api', () => 'ok').rateLimit({ rate: 1, per: 1_000, burst: 1, mode: 'wait', clock });
+    await expect(limited.run(undefined)).resolves.toBe('ok');
+    let done = false;
+    const second = limited.run(undefined).then((v) => {
+      done = true;
+      return v;
+    });
+    await clock.advance(999);
+    expect(done).toBe(false);
+    await clock.advance(1);
+    await expect(second).resolves.toBe('ok');
+  });
+
+  it('calls onRateLimited with each refusal', async () => {
+    const refused: RateLimitedError[] = [];
+    const limited = step('api', () => 'ok').rateLimit({ rate: 1, burst: 1, clock: () => 0, onRateLimited: (e) => refused.push(e) });
+    await limited.run(undefined);
+    await expect(limited.run(undefined)).rejects.toBeInstanceOf(RateLimitedError);
+    expect(refused).toHaveLength(1);
+    expect(refused[0]?.retryAfter).toBe(1_000);
+  });
+
+  it('rejects misspelt options with a suggestion', () => {
+    expect(() => new RateLimiter({ rate: 1, brust: 5 } as never)).toThrow('Unknown rateLimit option `brust` (did you mean `burst`?)');
   });
 });

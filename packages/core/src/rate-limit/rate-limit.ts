@@ -4,6 +4,8 @@ import { abortReasonError, type Ctx } from '../internal/ctx.js';
 import { emit, listening } from '../internal/emit.js';
 import { isThenable } from '../internal/is-thenable.js';
 import { sleep } from '../internal/sleep.js';
+import { callHook } from '../internal/hooks.js';
+import { checkClock, currentClock, type Clock } from '../clock/clock.js';
 import { awaitStore } from '../internal/await-store.js';
 import { fail, number, oneOf, optionalFunction, optionalNumber, optionsObject, primitiveName } from '../internal/validate-options.js';
 import { Primitive, type Exec } from '../primitive.js';
@@ -76,10 +78,13 @@ export interface RateLimitOptions {
    */
   readonly storeTimeoutMs?: number;
   /**
-   * The clock in epoch milliseconds passed to the store; inject one in tests.
-   * @default () => Date.now() (read at each call, so `vi.useFakeTimers()` applies)
+   * The clock: its time is passed to the store, and its timers run the waits in `wait` mode. A
+   * bare function is read as the time only (kept for older code).
+   * @default the current clock (`useClock`), else the system clock (`Date.now()`, read at each call)
    */
-  readonly clock?: () => number;
+  readonly clock?: Clock | (() => number);
+  /** Called with each refusal, before the caller sees it; must not throw (a throw is swallowed). */
+  readonly onRateLimited?: (error: RateLimitedError) => void;
 }
 
 const DEFAULTS = {
@@ -89,8 +94,9 @@ const DEFAULTS = {
   maxWaitMs: Infinity,
   key: 'ratelimit',
   storeTimeoutMs: 50,
-  clock: () => Date.now(),
-} as const satisfies Required<Omit<RateLimitOptions, 'rate' | 'burst' | 'store'>>;
+} as const satisfies Required<Omit<RateLimitOptions, 'rate' | 'burst' | 'store' | 'clock' | 'onRateLimited'>>;
+
+const KNOWN = ['rate', 'per', 'burst', 'mode', 'cost', 'maxWaitMs', 'key', 'store', 'storeTimeoutMs', 'clock', 'onRateLimited'] as const;
 
 /** The largest delay setTimeout honours; waits are never planned beyond it. */
 const MAX_TIMER = 2_147_483_647;
@@ -127,7 +133,9 @@ export class RateLimiter {
   readonly storeTimeoutMs: number;
   /** Where the bucket lives. */
   readonly store: RateLimitStore;
-  private readonly clock: () => number;
+  private readonly nowFn: (() => number) | undefined;
+  private readonly clockOption: Clock | undefined;
+  private readonly onRateLimited: ((error: RateLimitedError) => void) | undefined;
   /** The bucket used when the store fails; the store itself when it is local. */
   private readonly local: LocalRateLimitStore;
 
@@ -136,7 +144,7 @@ export class RateLimiter {
    * @param defaultKey @internal the key when `options.key` is absent (the wrapped primitive's name).
    */
   constructor(options: RateLimitOptions, defaultKey: string = DEFAULTS.key) {
-    const o = optionsObject('options', options);
+    const o = optionsObject('options', options, KNOWN, 'rateLimit');
     const rate = positive('rate', o.rate, undefined);
     const per = positive('per', o.per, DEFAULTS.per);
     const cost = positive('cost', o.cost, DEFAULTS.cost);
@@ -147,7 +155,9 @@ export class RateLimiter {
     this.maxWaitMs = number('maxWaitMs', o.maxWaitMs, DEFAULTS.maxWaitMs, { min: 0, finite: false });
     this.storeTimeoutMs = number('storeTimeoutMs', o.storeTimeoutMs, DEFAULTS.storeTimeoutMs, { min: 0, max: MAX_TIMER });
     this.key = o.key === undefined ? defaultKey : primitiveName('key', o.key);
-    this.clock = optionalFunction<() => number>('clock', o.clock) ?? DEFAULTS.clock;
+    if (typeof o.clock === 'function') this.nowFn = o.clock as () => number;
+    else this.clockOption = checkClock('clock', o.clock);
+    this.onRateLimited = optionalFunction<(error: RateLimitedError) => void>('onRateLimited', o.onRateLimited);
     const store = o.store;
     if (store === undefined) {
       this.local = new LocalRateLimitStore();
@@ -170,7 +180,7 @@ export class RateLimiter {
     const store = this.store;
     let answer: RateLimitDecision | PromiseLike<RateLimitDecision>;
     try {
-      answer = store.take(this.key, this.cost, this.config, this.clock(), maxWait);
+      answer = store.take(this.key, this.cost, this.config, this.now(), maxWait);
     } catch (error) {
       return this.fallback(ctx, error, 'error');
     }
@@ -179,8 +189,13 @@ export class RateLimiter {
     return this.decide(ctx, answer, store);
   }
 
+  /** The time in ms: the `clock` option's, else the current clock's. */
+  private now(): number {
+    return this.nowFn !== undefined ? this.nowFn() : (this.clockOption ?? currentClock()).now();
+  }
+
   private maxWait(ctx: Ctx): number {
-    const remaining = ctx.deadline === undefined ? Infinity : ctx.deadline - Date.now();
+    const remaining = ctx.deadline === undefined ? Infinity : ctx.deadline - this.now();
     return Math.max(0, Math.min(this.maxWaitMs, remaining, MAX_TIMER));
   }
 
@@ -191,11 +206,13 @@ export class RateLimiter {
     }
     const retryAfter = Math.max(0, d.retryAfterMs);
     if (listening()) emit(ctx, 'ratelimit', { type: 'ratelimit.rejected', limiter: this.key, retryAfterMs: retryAfter });
-    return Promise.reject(new RateLimitedError(retryAfter));
+    const error = new RateLimitedError(retryAfter);
+    callHook(this.onRateLimited, error);
+    return Promise.reject(error);
   }
 
   private wait(ctx: Ctx, ms: number, from: RateLimitStore): Promise<void> {
-    return sleep(ms, ctx.scope).then(
+    return sleep(ms, ctx.scope, this.clockOption ?? currentClock()).then(
       () => {
         if (listening()) emit(ctx, 'ratelimit', { type: 'ratelimit.waited', limiter: this.key, waitedMs: ms });
       },
@@ -210,7 +227,7 @@ export class RateLimiter {
   private refund(from: RateLimitStore): void {
     if (from.refund === undefined) return;
     try {
-      const out = from.refund(this.key, this.cost, this.config, this.clock());
+      const out = from.refund(this.key, this.cost, this.config, this.now());
       if (isThenable(out)) out.then(undefined, noop);
     } catch {
       // A refund is best effort.
@@ -221,18 +238,18 @@ export class RateLimiter {
     if (listening()) emit(ctx, 'ratelimit', { type: 'ratelimit.store_error', limiter: this.key, reason, error: toError(error) });
     const local = this.local;
     const maxWait = this.mode === 'wait' ? this.maxWait(ctx) : 0;
-    return this.decide(ctx, local.take(this.key, this.cost, this.config, this.clock(), maxWait), local);
+    return this.decide(ctx, local.take(this.key, this.cost, this.config, this.now(), maxWait), local);
   }
 
   /** Waits for an asynchronous store, but never longer than `storeTimeoutMs`, the deadline or an abort. */
   private awaitStore(ctx: Ctx, answer: PromiseLike<RateLimitDecision>): Promise<void> {
     const scope = ctx.scope;
-    const limit = Math.max(0, Math.min(this.storeTimeoutMs, ctx.deadline === undefined ? Infinity : ctx.deadline - Date.now()));
+    const limit = Math.max(0, Math.min(this.storeTimeoutMs, ctx.deadline === undefined ? Infinity : ctx.deadline - this.now()));
     const late = (d: RateLimitDecision): void => {
       // Too late: we fell back or aborted. Give back what the store took for us.
       if (isDecision(d) && d.allowed) this.refund(this.store);
     };
-    return awaitStore(answer, { ms: limit, what: 'Rate limit store', scope, late }).then((a) => {
+    return awaitStore(answer, { ms: limit, what: 'Rate limit store', scope, late, clock: this.clockOption }).then((a) => {
       if (!a.ok) return this.fallback(ctx, a.error, a.reason);
       return isDecision(a.value) ? this.decide(ctx, a.value, this.store) : this.fallback(ctx, invalid(a.value), 'error');
     });

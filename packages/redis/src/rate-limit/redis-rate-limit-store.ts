@@ -31,7 +31,8 @@ if tokens + 1e-9 >= cost then
   save(KEYS[1], tokens - cost, last, rate, per, burst)
   return {1, 0}
 end
-local wait = math.ceil((cost - tokens) * per / rate)
+-- Rounded up past float noise (1.0000000000000009 ms is 1 ms), and at least 1, as the local store does.
+local wait = math.max(1, math.ceil((cost - tokens) * per / rate - 0.000001))
 if wait <= maxWait then
   save(KEYS[1], tokens - cost, last, rate, per, burst)
   return {1, wait}
