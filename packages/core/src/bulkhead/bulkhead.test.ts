@@ -10,7 +10,9 @@ import type { WeftEvent } from '../events/event-types.js';
 import { Ctx, RunState } from '../internal/ctx.js';
 import { Scope } from '../internal/scope.js';
 import { definePrimitive } from '../primitive.js';
-import { step } from '../step/step.js';
+import { step } from '../index.js';
+import { useClock } from '../clock/clock.js';
+import { manualClock } from '../test-support/manual-clock.js';
 import { timeout } from '../timeout/timeout.js';
 import { Bulkhead, bulkhead } from './index.js';
 
@@ -440,5 +442,41 @@ describe('bulkhead', () => {
       }),
       { numRuns: 1000 },
     );
+  });
+});
+
+describe('bulkhead: clock, hooks and options (issue 13)', () => {
+  it('times a queued call out at its deadline on the current clock, and clears the timer', async () => {
+    const clock = manualClock();
+    const restore = useClock(clock);
+    try {
+      const hold = new Bulkhead({ maxConcurrent: 1, maxQueue: 1 });
+      let release!: () => void;
+      const busy = step('busy', () => new Promise<void>((r) => (release = r))).bulkhead(hold);
+      const first = busy.run(undefined);
+      const queued = busy.run(undefined, { timeout: 500 }).catch((e: unknown) => e);
+      await clock.advance(499);
+      expect(hold.queued).toBe(1);
+      await clock.advance(1);
+      expect(await queued).toMatchObject({ name: 'TimeoutError' });
+      release();
+      await first;
+      expect(clock.pending()).toBe(0);
+    } finally {
+      restore();
+    }
+  });
+
+  it('calls onRejected when the queue is full', async () => {
+    const refused: unknown[] = [];
+    const hold = new Bulkhead({ maxConcurrent: 1, onRejected: (e) => refused.push(e) });
+    const busy = step('busy', () => new Promise<void>(() => {})).bulkhead(hold);
+    void busy.run(undefined);
+    await expect(busy.run(undefined)).rejects.toMatchObject({ name: 'BulkheadRejectedError' });
+    expect(refused).toHaveLength(1);
+  });
+
+  it('rejects misspelt options with a suggestion: maxQeue no longer leaves the queue at 0', () => {
+    expect(() => new Bulkhead({ maxConcurrent: 2, maxQeue: 10 } as never)).toThrow('Unknown bulkhead option `maxQeue` (did you mean `maxQueue`?)');
   });
 });

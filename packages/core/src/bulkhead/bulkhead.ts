@@ -4,7 +4,9 @@ import { toError } from '../errors/non-error-thrown.js';
 import { abortReasonError, type Ctx } from '../internal/ctx.js';
 import { emit, listening } from '../internal/emit.js';
 import type { Scope } from '../internal/scope.js';
-import { fail, number, optionalNumber, optionsObject, primitiveName } from '../internal/validate-options.js';
+import { fail, number, optionalFunction, optionalNumber, optionsObject, primitiveName } from '../internal/validate-options.js';
+import { checkClock, currentClock, type Clock, type TimerHandle } from '../clock/clock.js';
+import { callHook } from '../internal/hooks.js';
 import { Primitive, type Exec } from '../primitive.js';
 
 /**
@@ -30,9 +32,14 @@ export interface BulkheadOptions {
    * @default the wrapped primitive's name for `bulkhead(p, options)`; `"bulkhead"` for `new Bulkhead()`
    */
   readonly name?: string;
+  /** The clock whose timers bound a queued call by its deadline. @default the current clock (`useClock`) */
+  readonly clock?: Clock;
+  /** Called with each refusal (queue full), before the caller sees it; must not throw (a throw is swallowed). */
+  readonly onRejected?: (error: BulkheadRejectedError) => void;
 }
 
-const DEFAULTS = { maxQueue: 0, name: 'bulkhead' } as const satisfies Required<Omit<BulkheadOptions, 'maxConcurrent'>>;
+const DEFAULTS = { maxQueue: 0, name: 'bulkhead' } as const satisfies Required<Omit<BulkheadOptions, 'maxConcurrent' | 'clock' | 'onRejected'>>;
+const KNOWN = ['maxConcurrent', 'maxQueue', 'name', 'clock', 'onRejected'] as const;
 
 /** The largest delay setTimeout honours; longer deadlines get no queue timer (the run's own timer still fires). */
 const MAX_TIMER = 2_147_483_647;
@@ -45,7 +52,7 @@ interface Waiter {
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
   off: () => void;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  timer: TimerHandle | undefined;
   prev: Waiter | undefined;
   next: Waiter | undefined;
   inQueue: boolean;
@@ -79,6 +86,8 @@ export class Bulkhead {
   readonly maxQueue: number;
   /** The name on this bulkhead's events. */
   readonly name: string;
+  private readonly clockOption: Clock | undefined;
+  private readonly onRejected: ((error: BulkheadRejectedError) => void) | undefined;
   private running = 0;
   private waiting = 0;
   private head: Waiter | undefined;
@@ -92,7 +101,9 @@ export class Bulkhead {
    * @param defaultName @internal the name when `options.name` is absent (the wrapped primitive's name).
    */
   constructor(options: BulkheadOptions, defaultName: string = DEFAULTS.name) {
-    const o = optionsObject('options', options);
+    const o = optionsObject('options', options, KNOWN, 'bulkhead');
+    this.clockOption = checkClock('clock', o.clock);
+    this.onRejected = optionalFunction<(error: BulkheadRejectedError) => void>('onRejected', o.onRejected);
     const maxConcurrent = optionalNumber('maxConcurrent', o.maxConcurrent, { min: 1, integer: true });
     if (maxConcurrent === undefined) fail('maxConcurrent', 'an integer >= 1', o.maxConcurrent);
     this.maxConcurrent = maxConcurrent;
@@ -106,6 +117,11 @@ export class Bulkhead {
       this.release();
       throw error;
     };
+  }
+
+  /** The clock of this bulkhead's queue timers. */
+  private clock(): Clock {
+    return this.clockOption ?? currentClock();
   }
 
   /** How many calls hold a slot now. */
@@ -129,11 +145,13 @@ export class Bulkhead {
     }
     if (this.waiting >= this.maxQueue) {
       if (listening()) emit(ctx, 'bulkhead', { type: 'bulkhead.rejected', bulkhead: this.name, active: this.running, queued: this.waiting });
-      return Promise.reject(new BulkheadRejectedError(this.maxConcurrent, this.maxQueue));
+      const error = new BulkheadRejectedError(this.maxConcurrent, this.maxQueue);
+      callHook(this.onRejected, error);
+      return Promise.reject(error);
     }
     let wait: number | undefined;
     if (ctx.deadline !== undefined) {
-      wait = ctx.deadline - Date.now();
+      wait = ctx.deadline - this.clock().now();
       if (wait <= 0) return Promise.reject(new TimeoutError(0, `Deadline passed before a slot of bulkhead "${this.name}" was free`));
       if (wait > MAX_TIMER) wait = undefined;
     }
@@ -161,12 +179,12 @@ export class Bulkhead {
       w.off = ctx.scope.onAbort((reason) => {
         if (!w.inQueue) return;
         this.unlink(w);
-        if (w.timer !== undefined) clearTimeout(w.timer);
+        if (w.timer !== undefined) this.clock().clearTimeout(w.timer);
         reject(abortReasonError(reason));
       });
       if (wait !== undefined) {
         const ms = wait;
-        w.timer = setTimeout(() => {
+        w.timer = this.clock().setTimeout(() => {
           if (!w.inQueue) return;
           this.unlink(w);
           w.off();
@@ -193,7 +211,7 @@ export class Bulkhead {
     while (w !== undefined) {
       this.unlink(w);
       w.off();
-      if (w.timer !== undefined) clearTimeout(w.timer);
+      if (w.timer !== undefined) this.clock().clearTimeout(w.timer);
       // Defence in depth: a scope detached from its parent before the parent aborted never hears of
       // the abort, so check the whole chain before spending a slot on abandoned work.
       const gone = abortedAncestor(w.ctx.scope);
