@@ -57,7 +57,7 @@ export type { BulkheadOptions, BulkheadArg } from './bulkhead/index.js';
 export { rateLimit, RateLimiter, LocalRateLimitStore } from './rate-limit/index.js';
 export type { RateLimitOptions, RateLimitArg, RateLimitMode, RateLimitStore, RateLimitDecision, TokenBucketConfig } from './rate-limit/index.js';
 export { hedge } from './hedge/index.js';
-export type { HedgeOptions, HedgeQuantileDelay } from './hedge/index.js';
+export type { HedgeInfo, HedgeOptions, HedgeQuantileDelay } from './hedge/index.js';
 export { chaos, CHAOS_ENV, seededRandom } from './chaos/index.js';
 export type { ChaosOptions, ChaosFault, ChaosLatency, ChaosResult } from './chaos/index.js';
 export { recordCost, cost, llmUsage, getLedger, createPriceTable, defaultPriceTable, DEFAULT_PRICES, PRICES_AS_OF, budget, LocalBudgetStore } from './cost/index.js';

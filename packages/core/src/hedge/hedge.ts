@@ -3,7 +3,10 @@ import { toError } from '../errors/non-error-thrown.js';
 import { abortReasonError, type Ctx } from '../internal/ctx.js';
 import { emit, listening } from '../internal/emit.js';
 import { Scope } from '../internal/scope.js';
-import { fail, number, optionalNumber, optionsObject } from '../internal/validate-options.js';
+import { fail, number, optionalFunction, optionalNumber, optionsObject } from '../internal/validate-options.js';
+import { checkClock, currentClock, type Clock, type TimerHandle } from '../clock/clock.js';
+import type { RunContext } from '../context/run-context.js';
+import { callHook } from '../internal/hooks.js';
 import { Primitive, type Exec } from '../primitive.js';
 import { LatencyWindow } from './latency-window.js';
 
@@ -19,14 +22,26 @@ export interface HedgeQuantileDelay {
   readonly window?: number;
 }
 
+/** What {@link HedgeOptions.onHedge} is told when an extra attempt starts. */
+export interface HedgeInfo {
+  readonly step: string;
+  /** The attempt starting (2 for the first hedge). */
+  readonly attempt: number;
+  /** How long the previous attempt had been running, when the delay started it. */
+  readonly delayMs: number;
+  /** `delay`: the previous attempt was slow; `error`: it failed (or its result counted as a failure). */
+  readonly trigger: 'delay' | 'error';
+}
+
 /** Options for {@link hedge}. */
-export interface HedgeOptions {
+export interface HedgeOptions<O = unknown> {
   /**
-   * Fixed milliseconds to wait for an attempt before starting the next one. `0` starts every
-   * attempt at once. Give either `delayMs` or `delay`, not both.
+   * Milliseconds to wait for an attempt before starting the next one: a number, or a function of
+   * the attempt about to start (2, 3, ...) for a schedule. `0` starts every attempt at once.
+   * Give either `delayMs` or `delay`, not both.
    * @default 100
    */
-  readonly delayMs?: number;
+  readonly delayMs?: number | ((attempt: number) => number);
   /**
    * An adaptive delay instead of `delayMs`: wait the observed `quantile` of recent successful
    * latencies of this hedge primitive (its winning attempts, each measured from its own start).
@@ -41,13 +56,32 @@ export interface HedgeOptions {
    * @default true
    */
   readonly hedgeOnError?: boolean | ((error: Error, attempt: number) => boolean);
+  /**
+   * Asked before each extra attempt starts: return false to skip it (under load, or when the run
+   * has too little time left). A skipped hedge is not tried again for that call.
+   * @default always hedge
+   */
+  readonly shouldHedge?: (ctx: RunContext, attempt: number) => boolean;
+  /**
+   * Whether a successful result counts as a failure (a degraded answer): the next attempt starts
+   * at once, as after an error. When no attempt gives a result that passes, the call resolves with
+   * the last result.
+   * @default undefined (every result wins)
+   */
+  readonly failureIf?: (result: O) => boolean;
+  /** Called when an extra attempt starts; must not throw (a throw is swallowed). */
+  readonly onHedge?: (info: HedgeInfo) => void;
+  /** The clock whose timers run the delays and measure latencies. @default the current clock (`useClock`) */
+  readonly clock?: Clock;
 }
 
 const DEFAULTS = {
   delayMs: 100,
   maxAttempts: 2,
   hedgeOnError: true,
-} satisfies Required<Omit<HedgeOptions, 'delay'>>;
+} satisfies Partial<HedgeOptions>;
+
+const KNOWN = ['delayMs', 'delay', 'maxAttempts', 'hedgeOnError', 'shouldHedge', 'failureIf', 'onHedge', 'clock'] as const;
 
 const QUANTILE_DEFAULTS = {
   minSamples: 20,
@@ -67,6 +101,12 @@ interface Config<I, O> {
   readonly minSamples: number;
   readonly hedgeOnError: ((error: Error, attempt: number) => boolean) | undefined;
   readonly failFast: boolean;
+  readonly delayFn: ((attempt: number) => number) | undefined;
+  readonly shouldHedge: ((ctx: RunContext, attempt: number) => boolean) | undefined;
+  readonly failureIf: ((result: O) => boolean) | undefined;
+  readonly onHedge: ((info: HedgeInfo) => void) | undefined;
+  readonly clock: Clock | undefined;
+  readonly name: string;
 }
 
 /**
@@ -92,9 +132,9 @@ interface Config<I, O> {
  * const adaptive = fetchQuote.hedge({ delay: { quantile: 0.95, minSamples: 20, fallbackMs: 80 } });
  * ```
  */
-export function hedge<I, O>(primitive: Primitive<I, O>, options?: HedgeOptions): Primitive<I, O> {
+export function hedge<I, O>(primitive: Primitive<I, O>, options?: HedgeOptions<O>): Primitive<I, O> {
   if (!(primitive instanceof Primitive)) fail('primitive', 'a primitive', primitive);
-  const o = optionsObject('options', options);
+  const o = optionsObject('options', options, KNOWN, 'hedge');
   const maxAttempts = number('maxAttempts', o.maxAttempts, DEFAULTS.maxAttempts, { min: 1, max: 100, integer: true });
   let fixedDelay = DEFAULTS.delayMs;
   let window: LatencyWindow | undefined;
@@ -109,7 +149,7 @@ export function hedge<I, O>(primitive: Primitive<I, O>, options?: HedgeOptions):
     minSamples = number('delay.minSamples', d.minSamples, Math.min(QUANTILE_DEFAULTS.minSamples, size), { min: 1, max: size, integer: true });
     fixedDelay = number('delay.fallbackMs', d.fallbackMs, QUANTILE_DEFAULTS.fallbackMs, { min: 0, max: MAX_DELAY });
     window = new LatencyWindow(size);
-  } else {
+  } else if (typeof o.delayMs !== 'function') {
     fixedDelay = number('delayMs', o.delayMs, DEFAULTS.delayMs, { min: 0, max: MAX_DELAY });
   }
   const rawOnError = o.hedgeOnError ?? DEFAULTS.hedgeOnError;
@@ -124,6 +164,12 @@ export function hedge<I, O>(primitive: Primitive<I, O>, options?: HedgeOptions):
     minSamples,
     hedgeOnError: typeof rawOnError === 'function' ? (rawOnError as (error: Error, attempt: number) => boolean) : undefined,
     failFast: rawOnError === false,
+    delayFn: typeof o.delayMs === 'function' ? (o.delayMs as (attempt: number) => number) : undefined,
+    shouldHedge: optionalFunction<(ctx: RunContext, attempt: number) => boolean>('shouldHedge', o.shouldHedge),
+    failureIf: optionalFunction<(result: O) => boolean>('failureIf', o.failureIf),
+    onHedge: optionalFunction<(info: HedgeInfo) => void>('onHedge', o.onHedge),
+    clock: checkClock('clock', o.clock),
+    name: primitive.name,
   };
 
   const name = primitive.name;
@@ -142,7 +188,12 @@ class HedgeCall<I, O> {
   private settled = false;
   private started = 0;
   private failed = 0;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timer: TimerHandle | undefined;
+  private readonly clock: Clock;
+  /** A result `failureIf` rejected, kept in case no attempt does better. */
+  private fallbackResult: { value: O } | undefined;
+  /** Set once `shouldHedge` said no: no more extra attempts for this call. */
+  private stopHedging = false;
   private readonly scopes: Scope[] = [];
   private readonly startTimes: number[] | undefined;
   private readonly delayMs: number;
@@ -155,6 +206,7 @@ class HedgeCall<I, O> {
     private readonly resolve: (value: O) => void,
     private readonly reject: (error: unknown) => void,
   ) {
+    this.clock = config.clock ?? currentClock();
     const w = config.window;
     if (w === undefined) this.delayMs = config.fixedDelay;
     else {
@@ -167,11 +219,21 @@ class HedgeCall<I, O> {
   /** Starts the next attempt; `delayMs`/`trigger` describe what started it, for the event. */
   start(delayMs: number, trigger: 'delay' | 'error'): void {
     if (this.settled) return;
-    const attempt = ++this.started;
+    const attempt = this.started + 1;
     const ctx = this.ctx;
+    if (attempt > 1) {
+      const c = this.config;
+      if (this.stopHedging || (c.shouldHedge !== undefined && !callShouldHedge(c.shouldHedge, ctx, attempt))) {
+        this.stopHedging = true;
+        if (trigger === 'error' && this.failed === this.started) this.finishWithoutWinner();
+        return;
+      }
+      callHook(c.onHedge, { step: c.name, attempt, delayMs, trigger });
+    }
+    this.started = attempt;
     const scope = new Scope(ctx.scope);
     this.scopes.push(scope);
-    if (this.startTimes) this.startTimes.push(performance.now());
+    if (this.startTimes) this.startTimes.push(this.clock.now());
     if (attempt > 1 && listening()) emit(ctx, 'hedge', { type: 'hedge.started', attempt, delayMs, trigger });
     let p: Promise<O>;
     try {
@@ -183,20 +245,45 @@ class HedgeCall<I, O> {
       (value) => this.onSuccess(attempt, value),
       (error: unknown) => this.onFailure(attempt, error),
     );
-    if (attempt < this.config.maxAttempts && !this.settled) {
-      if (this.delayMs === 0) this.start(0, 'delay');
-      else this.timer = setTimeout(fire, this.delayMs, this);
+    if (attempt < this.config.maxAttempts && !this.settled && !this.stopHedging) {
+      const delay = this.delayBefore(attempt + 1);
+      this.nextDelay = delay;
+      if (delay === 0) this.start(0, 'delay');
+      else this.timer = this.clock.setTimeout(() => this.onTimer(), delay);
     }
+  }
+
+  /** The delay armed before the next attempt, for its event. */
+  private nextDelay = 0;
+
+  /** The wait before attempt `attempt` starts: the schedule function's, else the fixed or adaptive delay. */
+  private delayBefore(attempt: number): number {
+    const fn = this.config.delayFn;
+    if (fn === undefined) return this.delayMs;
+    let d: number;
+    try {
+      d = fn(attempt);
+    } catch {
+      return DEFAULTS.delayMs; // a throwing schedule falls back to the default delay
+    }
+    return typeof d === 'number' && d >= 0 ? Math.min(MAX_DELAY, d) : DEFAULTS.delayMs;
   }
 
   /** The hedge timer fired: the latest attempt is slow. */
   onTimer(): void {
     this.timer = undefined;
-    this.start(this.delayMs, 'delay');
+    this.start(this.nextDelay, 'delay');
   }
 
   private onSuccess(attempt: number, value: O): void {
     if (this.settled) return;
+    const failureIf = this.config.failureIf;
+    if (failureIf !== undefined && judged(failureIf, value)) {
+      // A result that counts as a failure: keep it in case nothing better comes, and hedge at once.
+      this.fallbackResult = { value };
+      this.onFailure(attempt, new Error('The result counted as a failure (failureIf)'));
+      return;
+    }
     this.settled = true;
     this.cleanup();
     const scopes = this.scopes;
@@ -206,7 +293,7 @@ class HedgeCall<I, O> {
     }
     for (const s of scopes) s.dispose();
     const w = this.config.window;
-    if (w !== undefined) w.record(performance.now() - this.startTimes![attempt - 1]!);
+    if (w !== undefined) w.record(this.clock.now() - this.startTimes![attempt - 1]!);
     if (listening()) emit(this.ctx, 'hedge', { type: 'hedge.won', attempt, hedged: this.started > 1 });
     this.resolve(value);
   }
@@ -221,29 +308,44 @@ class HedgeCall<I, O> {
     scope.dispose();
     const c = this.config;
     const hedgeable = !c.failFast && (c.hedgeOnError === undefined || callPredicate(c.hedgeOnError, error, attempt));
-    if (hedgeable && this.started < c.maxAttempts) {
+    this.lastError = error;
+    if (hedgeable && this.started < c.maxAttempts && !this.stopHedging) {
       if (this.timer !== undefined) {
-        clearTimeout(this.timer);
+        this.clock.clearTimeout(this.timer);
         this.timer = undefined;
       }
       this.start(0, 'error');
       return;
     }
     if (hedgeable && this.failed < this.started) return; // others still running
+    if (!hedgeable) {
+      // Fail fast with it: every attempt would hit it too.
+      this.fallbackResult = undefined;
+      if (this.failed < this.started) {
+        const reason = new AbortedError(error, 'A hedged attempt failed with an error that is not hedged');
+        for (const s of this.scopes) s.abort(reason);
+      }
+    }
+    this.finishWithoutWinner();
+  }
+
+  /** The error of the attempt that failed last. */
+  private lastError: Error | undefined;
+
+  /** No attempt won: resolve with a result `failureIf` rejected, if any, else reject with the last error. */
+  private finishWithoutWinner(): void {
+    if (this.settled) return;
     this.settled = true;
     this.cleanup();
-    if (this.failed < this.started) {
-      const reason = new AbortedError(error, 'A hedged attempt failed with an error that is not hedged');
-      for (const s of this.scopes) s.abort(reason);
-    }
     for (const s of this.scopes) s.dispose();
-    this.reject(error);
+    if (this.fallbackResult !== undefined) this.resolve(this.fallbackResult.value);
+    else this.reject(this.lastError ?? new Error('No hedged attempt succeeded'));
   }
 
   private onOuterAbort(reason: unknown): void {
     if (this.settled) return;
     this.settled = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     // Abort explicitly before disposing: the parent's callbacks run before it walks its children,
     // and a disposed child would otherwise be skipped.
@@ -256,15 +358,27 @@ class HedgeCall<I, O> {
 
   private cleanup(): void {
     if (this.timer !== undefined) {
-      clearTimeout(this.timer);
+      this.clock.clearTimeout(this.timer);
       this.timer = undefined;
     }
     this.offOuter();
   }
 }
 
-function fire(call: { onTimer(): void }): void {
-  call.onTimer();
+function judged<O>(failureIf: (result: O) => boolean, value: O): boolean {
+  try {
+    return failureIf(value) === true;
+  } catch {
+    return true; // a throwing judge counts the result as a failure
+  }
+}
+
+function callShouldHedge(fn: (ctx: RunContext, attempt: number) => boolean, ctx: RunContext, attempt: number): boolean {
+  try {
+    return fn(ctx, attempt) !== false;
+  } catch {
+    return false;
+  }
 }
 
 /** A throwing predicate must not break the call: treat the error as not hedgeable. */

@@ -4,11 +4,11 @@ import { hedge as hedgePrimitive, type HedgeOptions } from './hedge.js';
 declare module '../primitive.js' {
   interface Primitive<in I, out O> {
     /** Starts extra attempts when the first is slow; see {@link hedge}. Added by `@weft/core/hedge`. */
-    hedge(options?: HedgeOptions): Primitive<I, O>;
+    hedge(options?: HedgeOptions<O>): Primitive<I, O>;
   }
 }
 
 addMethod('hedge', hedgePrimitive);
 
 export { hedge } from './hedge.js';
-export type { HedgeOptions, HedgeQuantileDelay } from './hedge.js';
+export type { HedgeInfo, HedgeOptions, HedgeQuantileDelay } from './hedge.js';
