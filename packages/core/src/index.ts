@@ -49,7 +49,7 @@ export type { RetryOptions, RetryArg, RetryJitter, RetryBackoff, RetryInfo, Retr
 export { timeout } from './timeout/index.js';
 export type { TimeoutInfo, TimeoutMode, TimeoutOptions } from './timeout/index.js';
 export { fallback } from './fallback/index.js';
-export type { FallbackAlternative, FallbackArgs, FallbackFn, FallbackOptions } from './fallback/index.js';
+export type { FallbackAlternative, FallbackArgs, FallbackFn, FallbackInfo, FallbackOptions } from './fallback/index.js';
 export { circuitBreaker, CircuitBreaker } from './circuit-breaker/index.js';
 export type { CircuitBreakerArg, CircuitBreakerBackoff, CircuitBreakerMode, CircuitBreakerOptions, CircuitBreakerSnapshot, CircuitStateChange, IsolationHandle } from './circuit-breaker/index.js';
 export { bulkhead, Bulkhead } from './bulkhead/index.js';

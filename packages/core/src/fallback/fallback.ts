@@ -3,7 +3,8 @@ import { FallbackError } from '../errors/fallback-error.js';
 import { toError } from '../errors/non-error-thrown.js';
 import { storage, type Ctx } from '../internal/ctx.js';
 import { emit, listening } from '../internal/emit.js';
-import { fail, optionalFunction } from '../internal/validate-options.js';
+import { callHook } from '../internal/hooks.js';
+import { fail, optionalFunction, optionsObject } from '../internal/validate-options.js';
 import { Primitive, type Exec } from '../primitive.js';
 
 /**
@@ -36,7 +37,18 @@ export type FallbackAlternative<I, O> = Primitive<I, O> | FallbackFn<I, O>;
  * fetchQuote.fallback(fromMirror, { when: (error) => !isValidationError(error) });
  * ```
  */
-export interface FallbackOptions {
+/** What {@link FallbackOptions.onFallback} is told before an alternative is tried. */
+export interface FallbackInfo {
+  readonly step: string;
+  /** The alternative about to be tried: 1 for the first. */
+  readonly index: number;
+  /** Its name. */
+  readonly alternative: string;
+  /** The failure that led to it. */
+  readonly error: Error;
+}
+
+export interface FallbackOptions<O = unknown> {
   /**
    * Which errors to fall back on. It sees every error in the chain (the primary's and each
    * alternative's); an error it rejects propagates at once, as it is. An abort of the caller
@@ -44,6 +56,15 @@ export interface FallbackOptions {
    * @default every error
    */
   readonly when?: (error: Error, ctx: RunContext) => boolean;
+  /**
+   * Whether a successful result counts as a failure (a 200 with a degraded body): the next
+   * alternative is tried, with an error saying so. Applies to the primary and every alternative;
+   * when the last one's result fails too, the call rejects with a `FallbackError`.
+   * @default undefined (every result serves)
+   */
+  fallbackIf?(result: O): boolean;
+  /** Called before each alternative is tried; must not throw (a throw is swallowed). */
+  readonly onFallback?: (info: FallbackInfo) => void;
 }
 
 /**
@@ -57,11 +78,13 @@ export interface FallbackOptions {
  */
 export type FallbackArgs<I, O> =
   | [FallbackAlternative<I, O>, ...Array<FallbackAlternative<I, O>>]
-  | [FallbackAlternative<I, O>, ...Array<FallbackAlternative<I, O>>, FallbackOptions];
+  | [FallbackAlternative<I, O>, ...Array<FallbackAlternative<I, O>>, FallbackOptions<O>];
 
 const DEFAULTS = {
   when: () => true,
-} satisfies Required<FallbackOptions>;
+} satisfies Partial<FallbackOptions>;
+
+const KNOWN = ['when', 'fallbackIf', 'onFallback'] as const;
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_.:-]{0,99}$/;
 
@@ -88,11 +111,16 @@ export function fallback<I, O>(primitive: Primitive<I, O>, ...args: FallbackArgs
   if (!(primitive instanceof Primitive)) fail('primitive', 'a primitive', primitive);
   const list: unknown[] = args;
   let when: (error: Error, ctx: RunContext) => boolean = DEFAULTS.when;
+  let fallbackIf: ((result: O) => boolean) | undefined;
+  let onFallback: ((info: FallbackInfo) => void) | undefined;
   let count = list.length;
   const last = list[count - 1];
   if (count > 0 && typeof last === 'object' && last !== null && !(last instanceof Primitive)) {
     if (Array.isArray(last)) fail(`alternatives[${count - 1}]`, 'a primitive, a function or a FallbackOptions object', last);
-    when = optionalFunction<typeof when>('when', (last as FallbackOptions).when) ?? DEFAULTS.when;
+    const o = optionsObject('options', last, KNOWN, 'fallback');
+    when = optionalFunction<typeof when>('when', o.when) ?? DEFAULTS.when;
+    fallbackIf = optionalFunction<(result: O) => boolean>('fallbackIf', o.fallbackIf);
+    onFallback = optionalFunction<(info: FallbackInfo) => void>('onFallback', o.onFallback);
     count--;
   }
   if (count === 0) fail('alternatives', 'at least one primitive or function', list);
@@ -126,12 +154,14 @@ export function fallback<I, O>(primitive: Primitive<I, O>, ...args: FallbackArgs
       if (listening()) emit(ctx, 'fallback', { type: 'fallback.exhausted', errors: errs, step: name });
       throw new FallbackError(errs);
     }
+    callHook(onFallback, { step: name, index: i, alternative: names[i]!, error });
     let p: Promise<O>;
     try {
       p = runners[i - 1]!(input, error, ctx);
     } catch (e) {
       p = Promise.reject(toError(e));
     }
+    if (fallbackIf !== undefined) p = p.then((value) => judge(fallbackIf, value));
     const onError = (e: unknown): Promise<O> => next(e, i + 1, errs, input, ctx);
     if (!listening()) return p.then(undefined, onError);
     return p.then((value) => {
@@ -147,9 +177,22 @@ export function fallback<I, O>(primitive: Primitive<I, O>, ...args: FallbackArgs
     } catch (error) {
       p = Promise.reject(toError(error));
     }
+    if (fallbackIf !== undefined) p = p.then((value) => judge(fallbackIf, value));
     return p.then(undefined, (error: unknown) => next(error, 1, undefined, input, ctx));
   };
   return new Primitive(name, 'fallback', exec);
+}
+
+/** Passes `value` through, or throws when `fallbackIf` counts it as a failure (a throwing judge counts it too). */
+function judge<O>(fallbackIf: (result: O) => boolean, value: O): O {
+  let failed: boolean;
+  try {
+    failed = fallbackIf(value) === true;
+  } catch (error) {
+    throw toError(error);
+  }
+  if (failed) throw new Error('The result counted as a failure (fallbackIf)');
+  return value;
 }
 
 function fromPrimitive<I, O>(exec: Exec<I, O>): Runner<I, O> {

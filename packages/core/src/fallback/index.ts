@@ -11,4 +11,4 @@ declare module '../primitive.js' {
 addMethod('fallback', fallbackPrimitive);
 
 export { fallback } from './fallback.js';
-export type { FallbackAlternative, FallbackArgs, FallbackFn, FallbackOptions } from './fallback.js';
+export type { FallbackAlternative, FallbackArgs, FallbackFn, FallbackInfo, FallbackOptions } from './fallback.js';
