@@ -15,3 +15,4 @@
  */
 export { boolean, fail, knownOptions, number, oneOf, optionalBoolean, optionalFunction, optionalNumber, optionsObject, primitiveName } from './internal/validate-options.js';
 export type { NumberRule } from './internal/validate-options.js';
+export { RUN_OPTIONS } from './primitive.js';

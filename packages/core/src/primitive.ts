@@ -12,7 +12,7 @@ import { ledgerOfRun, type CostLedger } from './cost/ledger.js';
 import { Scope } from './internal/scope.js';
 import { activeTracer, endSpan, failSpan } from './internal/tracing.js';
 import { otelApi } from './internal/otel.js';
-import { fail, optionalNumber, primitiveName } from './internal/validate-options.js';
+import { fail, knownOptions, optionalNumber, primitiveName } from './internal/validate-options.js';
 
 /** Options for one `run()`. */
 export interface RunOptions {
@@ -57,8 +57,12 @@ const MAX_TIMER_MS = 2_147_483_647;
 const REJECTIONS = new Set(['too_long', 'invalid_characters', 'empty']);
 
 /** Validates run options before anything starts, so a bad option leaks no span and names itself. */
+/** @internal The names of {@link RunOptions}, for packages that pass run options through. */
+export const RUN_OPTIONS = ['correlationId', 'signal', 'timeout', 'deadline', 'attributes', 'workflow', 'correlationIdReplaced', 'secrets'] as const;
+
 function checkRunOptions(o: RunOptions): void {
   if (typeof o !== 'object' || o === null) fail('options', 'an options object', o);
+  knownOptions('run', o as unknown as Record<string, unknown>, RUN_OPTIONS);
   optionalNumber('timeout', o.timeout, { min: 0, finite: false });
   if (o.deadline !== undefined) {
     const d = o.deadline instanceof Date ? o.deadline.getTime() : o.deadline;

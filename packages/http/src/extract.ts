@@ -1,6 +1,6 @@
 import { context as otelContext, propagation, trace, type Context, type SpanContext } from '@opentelemetry/api';
 import { resolveCorrelationId, type CorrelationIdRejection, type Primitive, type RunOptions } from '@weft/core';
-import { boolean, fail, optionsObject } from '@weft/core/options';
+import { boolean, fail, optionsObject, RUN_OPTIONS } from '@weft/core/options';
 import { parseBaggage } from './baggage.js';
 import { CORRELATION_ID_HEADER, getHeader, setHeader, type HeaderSource, type HeaderTarget } from './headers.js';
 import { parseTraceparent } from './trace-context.js';
@@ -43,7 +43,7 @@ const DEFAULTS = { trace: true, baggage: true } as const satisfies Required<Omit
  */
 export function extract(headers: HeaderSource, options?: ExtractOptions): Extracted {
   if (typeof headers !== 'object' || headers === null) fail('headers', 'a headers object', headers);
-  const o = optionsObject('options', options);
+  const o = optionsObject('options', options, ['trace', 'baggage', 'context'], 'extract');
   const readTrace = boolean('trace', o.trace, DEFAULTS.trace);
   const readBaggage = boolean('baggage', o.baggage, DEFAULTS.baggage);
   if (o.context !== undefined && (typeof o.context !== 'object' || o.context === null || typeof (o.context as Context).getValue !== 'function')) {
@@ -97,7 +97,7 @@ export interface RunWithHeadersOptions extends RunOptions, ExtractOptions {
  * ```
  */
 export function runWithHeaders<I, O>(primitive: Primitive<I, O>, input: I, headers: HeaderSource, options?: RunWithHeadersOptions): Promise<O> {
-  const { trace: readTrace, baggage, context, response, ...runOptions } = optionsObject('options', options) as RunWithHeadersOptions;
+  const { trace: readTrace, baggage, context, response, ...runOptions } = optionsObject('options', options, [...RUN_OPTIONS, 'trace', 'baggage', 'context', 'response'], 'runWithHeaders') as RunWithHeadersOptions;
   const extracted = extract(headers, { trace: readTrace, baggage, context });
   // An explicit ID is validated here too, so the echoed ID is the one the run carries.
   const correlationId = runOptions.correlationId === undefined ? extracted.correlationId : resolveCorrelationId(runOptions.correlationId).id;

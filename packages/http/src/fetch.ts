@@ -50,7 +50,7 @@ const PROPAGATE_ALL = { trace: true, baggage: true, correlationId: true, overwri
  * ```
  */
 export function createFetch(options?: CreateFetchOptions): WeftFetch {
-  const o = optionsObject('options', options);
+  const o = optionsObject('options', options, ['fetch', 'span', 'propagate'], 'createFetch');
   if (o.fetch !== undefined && typeof o.fetch !== 'function') fail('fetch', 'a function', o.fetch);
   if (o.propagate !== undefined && typeof o.propagate !== 'function') fail('propagate', 'a function', o.propagate);
   const baseFetch = o.fetch as FetchFn | undefined;

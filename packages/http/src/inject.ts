@@ -33,7 +33,7 @@ const DEFAULTS = { trace: true, baggage: true, correlationId: true, overwrite: t
  * ```
  */
 export function inject<T extends HeaderTarget>(target: T, ctx?: RunContext, options?: InjectOptions): T {
-  const o = optionsObject('options', options);
+  const o = optionsObject('options', options, ['trace', 'baggage', 'correlationId', 'overwrite'], 'inject');
   const resolved: Required<InjectOptions> = {
     trace: boolean('trace', o.trace, DEFAULTS.trace),
     baggage: boolean('baggage', o.baggage, DEFAULTS.baggage),

@@ -48,7 +48,7 @@ export function logEvents(logger: Logger, options?: LogEventsOptions): () => voi
   if (typeof logger !== 'object' || logger === null || typeof logger.error !== 'function' || typeof logger.warn !== 'function' || typeof logger.info !== 'function' || typeof logger.debug !== 'function') {
     fail('logger', 'a Logger (debug, info, warn and error methods)', logger);
   }
-  const o = optionsObject('options', options);
+  const o = optionsObject('options', options, ['retryLevel', 'levels', 'filter'], 'logEvents');
   const retryLevel = o.retryLevel ?? DEFAULTS.retryLevel;
   if (retryLevel !== 'warn' && retryLevel !== 'debug') fail('retryLevel', '"warn" or "debug"', retryLevel);
   const levels = optionsObject('levels', o.levels) as Partial<Record<string, EventLevel>>;

@@ -89,7 +89,7 @@ const DEFAULTS = { level: 'info' } as const satisfies Pick<Required<CreateLogger
  * ```
  */
 export function createLogger(options?: CreateLoggerOptions): Logger {
-  const o = optionsObject('options', options) as CreateLoggerOptions;
+  const o = optionsObject('options', options, ['level', 'name', 'destination', 'pino'], 'createLogger') as CreateLoggerOptions;
   const level = o.level ?? DEFAULTS.level;
   if (!(LEVELS as readonly string[]).includes(level)) fail('level', `one of ${LEVELS.map((l) => `"${l}"`).join(', ')}`, level);
   if (o.name !== undefined && typeof o.name !== 'string') fail('name', 'a string', o.name);

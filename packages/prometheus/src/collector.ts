@@ -1,6 +1,6 @@
 import { onEvent, type WeftEvent } from '@weft/core';
 import { Counter, Gauge, Histogram, Registry, register as globalRegistry, type OpenMetricsContentType, type PrometheusContentType } from 'prom-client';
-import { fail, optionalBoolean } from '@weft/core/options';
+import { fail, knownOptions, optionalBoolean } from '@weft/core/options';
 import { errorKind } from './error-kind.js';
 import { ChildCache } from './internal/child-cache.js';
 import { CounterCell, flushAll } from './internal/counter-cell.js';
@@ -213,6 +213,7 @@ export class WeftCollector {
   /** Validates the options and registers every metric; throws a `TypeError` naming a bad option. */
   constructor(options: WeftMetricsOptions) {
     if (typeof options !== 'object' || options === null) fail('options', 'an options object with a `registry`', options);
+    knownOptions('createWeftMetrics', options as unknown as Record<string, unknown>, ['registry', 'buckets', 'prefix', 'exemplars', 'maxLabelValues', 'maxLabelLength', 'source']);
     const registry = resolveRegistry(options.registry);
     const buckets = resolveBuckets(options.buckets);
     const prefix = resolvePrefix(options.prefix);

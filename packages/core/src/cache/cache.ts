@@ -128,7 +128,7 @@ const DEFAULTS = {
   maxValueBytes: 1_048_576,
 } as const satisfies Required<Pick<CacheOptions, 'version' | 'ttlMs' | 'errorTtlMs' | 'cacheErrors' | 'staleWhileRevalidateMs' | 'max' | 'clone' | 'serializer' | 'storeTimeoutMs' | 'maxValueBytes'>>;
 
-const KNOWN = new Set(['namespace', 'version', 'key', 'ttlMs', 'errorTtlMs', 'cacheErrors', 'staleWhileRevalidateMs', 'store', 'max', 'maxSize', 'sizeCalculation', 'clone', 'serializer', 'storeTimeoutMs', 'maxValueBytes']);
+const KNOWN = ['namespace', 'version', 'key', 'ttlMs', 'errorTtlMs', 'cacheErrors', 'staleWhileRevalidateMs', 'store', 'max', 'maxSize', 'sizeCalculation', 'clone', 'serializer', 'storeTimeoutMs', 'maxValueBytes', 'clock'] as const;
 const VERSION = /^[A-Za-z0-9_.-]{1,32}$/;
 /** Bound on each key memo; cleared when full, which is cheap and keeps memory flat. */
 const MEMO_MAX = 2048;
@@ -202,8 +202,7 @@ export class Cache<I = unknown, O = unknown> {
   private readonly stringMemo = new Map<string, string>();
 
   constructor(options: CacheOptions<I, O>) {
-    const o = optionsObject('options', options);
-    for (const k of Object.keys(o)) if (!KNOWN.has(k)) throw new TypeError(`Unknown cache option \`${k}\``);
+    const o = optionsObject('options', options, KNOWN, 'cache');
     this.namespace = primitiveName('namespace', o['namespace']);
     const version = o['version'] ?? DEFAULTS.version;
     if (!(typeof version === 'number' ? Number.isInteger(version) && version >= 0 : typeof version === 'string' && VERSION.test(version))) {

@@ -75,7 +75,7 @@ export class LruStore implements CacheStore {
   readonly lru: LRUCache<string, Entry>;
 
   constructor(options?: LruStoreOptions) {
-    const o = optionsObject('options', options);
+    const o = optionsObject('options', options, ['max', 'maxSize', 'sizeCalculation'], 'LruStore');
     const max = optionalNumber('max', o['max'], { min: 1, integer: true }) ?? DEFAULTS.max;
     const maxSize = optionalNumber('maxSize', o['maxSize'], { min: 1, integer: true });
     const size = optionalFunction<(value: unknown, key: string) => number>('sizeCalculation', o['sizeCalculation']);

@@ -85,7 +85,7 @@ const FAULT_DEFAULTS = {
 /** The environment variable that switches chaos on (`1`) or kills it everywhere (`0`). */
 export const CHAOS_ENV = 'WEFT_CHAOS';
 
-const KNOWN = new Set(['fault', 'latency', 'result', 'seed', 'random', 'enabled']);
+const KNOWN = ['fault', 'latency', 'result', 'seed', 'random', 'enabled'] as const;
 const MAX_DELAY = 2_147_483_647;
 const PASS = 0;
 const FAULT = 1;
@@ -117,8 +117,7 @@ type Outcome = typeof PASS | typeof FAULT | typeof RESULT;
 export function chaos<I, O>(primitive: Primitive<I, O>, options: ChaosOptions<O, I>): Primitive<I, O> {
   if (!(primitive instanceof Primitive)) fail('primitive', 'a primitive', primitive);
   if (options === undefined) fail('options', 'an options object', options);
-  const o = optionsObject('options', options);
-  for (const key of Object.keys(o)) if (!KNOWN.has(key)) fail(key, `a known option (${[...KNOWN].join(', ')})`, o[key]);
+  const o = optionsObject('options', options, KNOWN, 'chaos');
 
   // fault
   let faultRate = 0;

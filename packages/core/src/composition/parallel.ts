@@ -41,7 +41,7 @@ export function parallel(
   branches: readonly Primitive<unknown, unknown>[] | Record<string, Primitive<unknown, unknown>>,
   options?: ParallelOptions,
 ): Primitive<unknown, unknown> {
-  const o = optionsObject('options', options);
+  const o = optionsObject('options', options, ['name', 'concurrency'], 'parallel');
   const concurrency = optionalNumber('concurrency', o.concurrency, { min: 1, integer: true, finite: false }) ?? Infinity;
   if (typeof branches !== 'object' || branches === null) fail('branches', 'an array or a record of primitives', branches);
   const isArray = Array.isArray(branches);

@@ -43,7 +43,7 @@ export function cost<I, O>(primitive: Primitive<I, O>, options?: CostOptions<I, 
   if (!(primitive instanceof Primitive)) fail('primitive', 'a primitive', primitive);
   // The budget would settle before this records, and never see the cost.
   if (primitive.kind === 'budget') fail('primitive', 'not a budget: apply cost() inside budget(), as in step.cost().budget({...}), so the budget sees the cost', primitive.name);
-  const o = optionsObject('options', options);
+  const o = optionsObject('options', options, ['extract', 'model', 'prices'], 'cost');
   const prices = o.prices === undefined ? defaultPriceTable : checkPrices(o.prices);
   const custom = optionalFunction<(output: O, input: I) => CostUsage | undefined>('extract', o.extract);
   let model: string | undefined;

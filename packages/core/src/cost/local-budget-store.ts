@@ -43,7 +43,7 @@ export class LocalBudgetStore implements BudgetStore {
   private readonly tallies = new Map<string, Tally>();
 
   constructor(options?: LocalBudgetStoreOptions) {
-    const o = optionsObject('options', options);
+    const o = optionsObject('options', options, ['buckets'], 'LocalBudgetStore');
     this.bucketCount = number('buckets', o.buckets, DEFAULTS.buckets, { min: 1, max: 10_000, integer: true });
   }
 

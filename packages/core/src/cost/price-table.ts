@@ -69,7 +69,7 @@ const MAX_CACHED = 1_024;
  * ```
  */
 export function createPriceTable(overrides?: Readonly<Record<string, ModelPrice>>, options?: PriceTableOptions): PriceTable {
-  const o = optionsObject('options', options);
+  const o = optionsObject('options', options, ['extend', 'asOf', 'currency'], 'createPriceTable');
   const extend = optionalBoolean('extend', o.extend) ?? DEFAULTS.extend;
   const currency = o.currency ?? DEFAULTS.currency;
   if (typeof currency !== 'string' || !CURRENCY.test(currency)) fail('currency', 'a three-letter ISO 4217 code such as "USD"', o.currency);

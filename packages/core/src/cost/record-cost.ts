@@ -64,7 +64,7 @@ export function recordCost(a: RunContext | CostUsage, b?: CostUsage | RecordCost
   const explicit = isRunContext(a);
   const ctx = asCtx(explicit ? a : currentContext());
   const usage = (explicit ? b : a) as CostUsage;
-  const o = optionsObject('options', explicit ? c : b);
+  const o = optionsObject('options', explicit ? c : b, ['prices', 'step'], 'recordCost');
   const prices = o.prices === undefined ? defaultPriceTable : checkPrices(o.prices);
   let step = ctx.step;
   if (o.step !== undefined) {

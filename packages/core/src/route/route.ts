@@ -112,7 +112,7 @@ export function route<I, O, K extends string>(
   routes: Readonly<Record<K, Primitive<I, O>>>,
   options?: RouteOptions<I, O, NoInfer<K>>,
 ): Primitive<I, O> {
-  const o = optionsObject('options', options);
+  const o = optionsObject('options', options, ['default', 'name'], 'route');
   if (typeof routes !== 'object' || routes === null || Array.isArray(routes)) fail('routes', 'a record of primitives', routes);
   const keys = Object.keys(routes) as K[];
   if (keys.length === 0) fail('routes', 'a record of at least one primitive', routes);
@@ -204,7 +204,9 @@ function weightedRoute<I, O, K extends string>(
   options?: WeightedOptions<I> & RouteOptions<I, O, NoInfer<K>>,
 ): Primitive<I, O> {
   const { primitives, second } = split<I, O, K, number>(routes, 'a [primitive, weight] pair');
-  return route<I, O, K>(byWeight<K, I>(second, options), primitives, options);
+  const o = optionsObject('options', options, ['random', 'sticky', 'default', 'name'], 'route.weighted');
+  const { random, sticky, ...routeOptions } = o as WeightedOptions<I> & RouteOptions<I, O, K>;
+  return route<I, O, K>(byWeight<K, I>(second, { ...(random === undefined ? {} : { random }), ...(sticky === undefined ? {} : { sticky }) }), primitives, routeOptions);
 }
 
 /**
@@ -224,7 +226,9 @@ function cheapestRoute<I, O, K extends string>(
   options?: CostOptions<I> & RouteOptions<I, O, NoInfer<K>>,
 ): Primitive<I, O> {
   const { primitives, second } = split<I, O, K, MetaSource<I>>(routes, 'a [primitive, meta] pair');
-  return route<I, O, K>(byCost<K, I>(second, options), primitives, options);
+  const o = optionsObject('options', options, ['requirement', 'default', 'name'], 'route.cheapest');
+  const { requirement, ...routeOptions } = o as CostOptions<I> & RouteOptions<I, O, K>;
+  return route<I, O, K>(byCost<K, I>(second, requirement === undefined ? {} : { requirement }), primitives, routeOptions);
 }
 
 route.weighted = weightedRoute;
@@ -253,7 +257,7 @@ function split<I, O, K extends string, T>(routes: Readonly<Record<K, readonly [P
  * ```
  */
 export function byWeight<K extends string, I = unknown>(weights: Readonly<Record<K, number>>, options?: WeightedOptions<I>): RouteStrategy<K, I> {
-  const o = optionsObject('options', options);
+  const o = optionsObject('options', options, ['random', 'sticky'], 'byWeight');
   const random = optionalFunction<() => number>('random', o.random) ?? Math.random;
   const sticky = optionalFunction<(input: I, ctx: RunContext) => string>('sticky', o.sticky);
   if (typeof weights !== 'object' || weights === null || Array.isArray(weights)) fail('weights', 'a record of route weights', weights);
@@ -306,7 +310,7 @@ export function byWeight<K extends string, I = unknown>(weights: Readonly<Record
  * ```
  */
 export function byCost<K extends string, I = unknown>(meta: Readonly<Record<K, MetaSource<I>>>, options?: CostOptions<I>): RouteStrategy<K, I> {
-  const o = optionsObject('options', options);
+  const o = optionsObject('options', options, ['requirement'], 'byCost');
   if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) fail('meta', 'a record of route metadata', meta);
   const keys = Object.keys(meta) as K[];
   if (keys.length === 0) fail('meta', 'a record of at least one route', meta);

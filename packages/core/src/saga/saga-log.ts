@@ -81,7 +81,7 @@ export class MemorySagaLog implements SagaLog {
   private readonly retainFinished: number;
 
   constructor(options?: MemorySagaLogOptions) {
-    const o = optionsObject('options', options);
+    const o = optionsObject('options', options, ['retainFinished'], 'MemorySagaLog');
     this.retainFinished = optionalNumber('retainFinished', o.retainFinished, { min: 0, integer: true }) ?? DEFAULTS.retainFinished;
   }
 

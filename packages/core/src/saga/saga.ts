@@ -179,7 +179,7 @@ export function saga<A, B, C, D, E, F, G>(
 ): Primitive<A, G>;
 export function saga(steps: ReadonlyArray<SagaStep<unknown, unknown>>, options?: SagaOptions<unknown>): Primitive<unknown, unknown>;
 export function saga(steps: ReadonlyArray<SagaStep<unknown, unknown>>, options?: SagaOptions<unknown>): Primitive<unknown, unknown> {
-  const o = optionsObject('options', options);
+  const o = optionsObject('options', options, ['name', 'log', 'compensationTimeoutMs', 'compensationRetry', 'id', 'leaseMs'], 'saga');
   if (!Array.isArray(steps) || steps.length === 0) fail('steps', 'a non-empty array of { step, compensate? }', steps);
   const sagaRetry = checkRetry('compensationRetry', o.compensationRetry, DEFAULTS.compensationRetry);
   const compiled = (steps as ReadonlyArray<unknown>).map((s, i) => compileStep(s, i, sagaRetry));
@@ -245,7 +245,7 @@ export function saga(steps: ReadonlyArray<SagaStep<unknown, unknown>>, options?:
 export async function recoverSagas(saga: Primitive<never, unknown>, options?: RecoverOptions): Promise<SagaRecovery[]> {
   const def = typeof saga === 'object' && saga !== null ? definitions.get(saga) : undefined;
   if (def === undefined) fail('saga', 'a primitive made by saga()', saga);
-  const o = optionsObject('options', options);
+  const o = optionsObject('options', options, ['log', 'olderThanMs'], 'recoverSagas');
   const log = checkLog('log', o.log) ?? def.log;
   const olderThanMs = number('olderThanMs', o.olderThanMs, RECOVER_DEFAULTS.olderThanMs, { min: 0 });
   const records = await log.unfinished(def.name);
