@@ -1,7 +1,7 @@
 import { CircuitBreaker, createPriceTable, isWeftError, step, type Primitive } from '@weft/core';
 
 /** What the soak asks: a topic (the cache key) and the run's index. */
-export interface Question {
+interface Question {
   readonly topic: number;
   readonly n: number;
 }
@@ -27,10 +27,10 @@ export interface FaultMix {
 }
 
 /** The default fault mix. */
-export const DEFAULT_FAULTS = { errorRate: 0.08, latencyRate: 0.02, backupErrorRate: 0.2 } as const satisfies FaultMix;
+const DEFAULT_FAULTS = { errorRate: 0.08, latencyRate: 0.02, backupErrorRate: 0.2 } as const satisfies FaultMix;
 
 /** The model the price table prices the provider's tokens with. */
-export const SOAK_MODEL = 'soak-model';
+const SOAK_MODEL = 'soak-model';
 
 /** The soak's chain and the switches the driver flips. */
 export interface SoakChain {
