@@ -6,6 +6,7 @@ import { emit, listening } from '../internal/emit.js';
 import { isThenable } from '../internal/is-thenable.js';
 import { Scope } from '../internal/scope.js';
 import { awaitStore } from '../internal/await-store.js';
+import { checkClock, currentClock, type Clock } from '../clock/clock.js';
 import { errorFromJson, errorToJson, type ErrorJson } from '../internal/error-json.js';
 import { fail, optionalBoolean, optionalFunction, optionalNumber, optionsObject, primitiveName, shapeOf } from '../internal/validate-options.js';
 import { Primitive, type Exec } from '../primitive.js';
@@ -110,6 +111,8 @@ export interface CacheOptions<I = unknown, O = unknown> {
    * @default 1_048_576
    */
   readonly maxValueBytes?: number;
+  /** The clock that stamps and expires entries (TTL, stale-while-revalidate) and bounds store reads. @default the current clock (`useClock`) */
+  readonly clock?: Clock;
 }
 
 /** What {@link cache} accepts: options, or a shared {@link Cache} handle. */
@@ -195,6 +198,9 @@ export class Cache<I = unknown, O = unknown> {
   private readonly measure: boolean;
   private readonly clone: boolean;
   private readonly serializer: CacheSerializer;
+  private readonly clockOption: Clock | undefined;
+  /** Counts of lookups by runs, for {@link Cache.stats}. */
+  private readonly counts = { hits: 0, misses: 0, stale: 0, storeErrors: 0, sets: 0, failedSets: 0 };
   private readonly inflight = new Map<string, Flight<O>>();
   /** Input (string, number, ...) to store key, for the default key. */
   private readonly primitiveMemo = new Map<unknown, string>();
@@ -203,6 +209,7 @@ export class Cache<I = unknown, O = unknown> {
 
   constructor(options: CacheOptions<I, O>) {
     const o = optionsObject('options', options, KNOWN, 'cache');
+    this.clockOption = checkClock('clock', o['clock']);
     this.namespace = primitiveName('namespace', o['namespace']);
     const version = o['version'] ?? DEFAULTS.version;
     if (!(typeof version === 'number' ? Number.isInteger(version) && version >= 0 : typeof version === 'string' && VERSION.test(version))) {
@@ -331,6 +338,130 @@ export class Cache<I = unknown, O = unknown> {
     }
   }
 
+  /**
+   * The cached value for `input`, without running the step: undefined when there is none, it has
+   * expired (stale values count as expired here), or the step's error was cached. Rejects when
+   * the store fails or does not answer within `storeTimeoutMs`.
+   *
+   * @example
+   * ```ts
+   * const profile = await users.get('42'); // undefined on a miss
+   * ```
+   */
+  async get(input: I, ctx?: RunContext): Promise<O | undefined> {
+    const entry = await this.read(this.keyFor(input, ctx), false);
+    if (entry === undefined || entry.e || this.now() >= entry.x) return undefined;
+    return (this.clone ? structuredClone(entry.v) : entry.v) as O;
+  }
+
+  /** Like {@link Cache.get}, but an in-memory store does not count it as a use (its LRU order is unchanged). */
+  async peek(input: I, ctx?: RunContext): Promise<O | undefined> {
+    const entry = await this.read(this.keyFor(input, ctx), true);
+    if (entry === undefined || entry.e || this.now() >= entry.x) return undefined;
+    return (this.clone ? structuredClone(entry.v) : entry.v) as O;
+  }
+
+  /** Whether a fresh value is cached for `input`. */
+  async has(input: I, ctx?: RunContext): Promise<boolean> {
+    const entry = await this.read(this.keyFor(input, ctx), true);
+    return entry !== undefined && !entry.e && this.now() < entry.x;
+  }
+
+  /**
+   * How long the cached value for `input` stays fresh, in ms: undefined when there is none,
+   * Infinity when it never expires.
+   */
+  async ttl(input: I, ctx?: RunContext): Promise<number | undefined> {
+    const entry = await this.read(this.keyFor(input, ctx), true);
+    if (entry === undefined || entry.e) return undefined;
+    const left = entry.x - this.now();
+    return left > 0 ? left : undefined;
+  }
+
+  /**
+   * Stores `value` for `input` as if the step had returned it, for `ttlMs` (default: the cache's
+   * own). Rejects when it cannot be stored (the store fails, the value is too large or cannot be
+   * serialised).
+   *
+   * @example
+   * ```ts
+   * await users.set(user.id, user); // warm the cache after a write
+   * ```
+   */
+  set(input: I, value: O, options?: { readonly ttlMs?: number }, ctx?: RunContext): Promise<void> {
+    try {
+      const o = optionsObject('options', options, ['ttlMs'], 'cache.set');
+      const ttlMs = optionalNumber('ttlMs', o['ttlMs'], { min: 0, finite: false }) ?? this.ttlMs;
+      const key = this.keyFor(input, ctx);
+      const flight = this.inflight.get(key);
+      if (flight !== undefined) flight.discard = true; // the value set here wins over a call in flight
+      return this.put(key, value, ttlMs);
+    } catch (error) {
+      return Promise.reject(toError(error));
+    }
+  }
+
+  /** Removes the entry for `input`; resolves true when one was there. Like {@link Cache.invalidate}. */
+  async delete(input: I, ctx?: RunContext): Promise<boolean> {
+    const key = this.keyFor(input, ctx);
+    const flight = this.inflight.get(key);
+    if (flight !== undefined) {
+      flight.discard = true;
+      this.inflight.delete(key);
+    }
+    return (await this.store.delete(key)) === true;
+  }
+
+  /**
+   * Counts of this cache's lookups by runs (`hits`, `misses`, `stale` served while refreshing,
+   * `storeErrors`) and of writes (`sets`, `failedSets`), since it was built. The handle's own
+   * `get`/`peek`/`has` are not counted.
+   */
+  stats(): { readonly hits: number; readonly misses: number; readonly stale: number; readonly storeErrors: number; readonly sets: number; readonly failedSets: number; readonly hitRatio: number } {
+    const c = this.counts;
+    const lookups = c.hits + c.stale + c.misses + c.storeErrors;
+    return { ...c, hitRatio: lookups === 0 ? 0 : (c.hits + c.stale) / lookups };
+  }
+
+  /** The time on this cache's clock. */
+  private now(): number {
+    return (this.clockOption ?? currentClock()).now();
+  }
+
+  /** Reads and decodes the entry under `key`, bounded by `storeTimeoutMs`; rejects when the store fails. */
+  private async read(key: string, peek: boolean): Promise<Entry | undefined> {
+    const store = this.store;
+    const got: unknown = peek && store instanceof LruStore ? store.peek(key) : store.get(key);
+    let raw: unknown = got;
+    if (isThenable(got)) {
+      const answer = await awaitStore(got, { ms: this.storeTimeoutMs, what: 'The cache store', clock: this.clockOption });
+      if (!answer.ok) throw answer.error;
+      raw = answer.value;
+    }
+    return this.raw ? ((raw ?? undefined) as Entry | undefined) : this.decode(raw);
+  }
+
+  /** Writes `value` under `key` for `ttlMs` now, and says whether it worked. */
+  private put(key: string, value: O, ttlMs: number): Promise<void> {
+    if (ttlMs <= 0) return Promise.resolve();
+    const now = this.now();
+    const x = now + ttlMs;
+    let payload: unknown;
+    if (this.raw) {
+      const v = this.clone ? structuredClone(value) : value;
+      payload = { v, e: false, t: now, x } satisfies Entry;
+    } else {
+      const text = this.serializer.serialize({ v: value, t: now, x: finite(x) } satisfies SerialisedEntry);
+      if (typeof text !== 'string') return Promise.reject(new TypeError('The cache serializer did not return a string'));
+      if (this.measure && Buffer.byteLength(text) > this.maxValueBytes) return Promise.reject(tooLarge(Buffer.byteLength(text), this.maxValueBytes));
+      payload = text;
+    }
+    const storeTtl = ttlMs === Infinity ? undefined : ttlMs + this.swrMs;
+    return Promise.resolve(this.store.set(key, payload, storeTtl)).then((ok) => {
+      if (ok === false) throw new Error('The cache store refused the write');
+    });
+  }
+
   private hashString(text: string): string {
     const memo = this.stringMemo;
     let key = memo.get(text);
@@ -376,13 +507,15 @@ export class Cache<I = unknown, O = unknown> {
   /** Decides hit, stale or miss for what the store returned. */
   private answer(inner: Exec<I, O>, key: string, input: I, ctx: Ctx, entry: Entry | undefined): Promise<O> {
     if (entry !== undefined) {
-      const now = Date.now();
+      const now = this.now();
       if (now < entry.x) {
+        this.counts.hits++;
         if (listening()) emit(ctx, 'cache', { type: 'cache.request', cache: this.namespace, result: 'hit' });
         if (entry.e) return Promise.reject(entry.v);
         return Promise.resolve((this.clone ? structuredClone(entry.v) : entry.v) as O);
       }
       if (!entry.e && now < entry.x + this.swrMs) {
+        this.counts.stale++;
         if (listening()) emit(ctx, 'cache', { type: 'cache.request', cache: this.namespace, result: 'stale' });
         if (!this.inflight.has(key)) this.refresh(inner, key, input, ctx);
         return Promise.resolve((this.clone ? structuredClone(entry.v) : entry.v) as O);
@@ -397,12 +530,13 @@ export class Cache<I = unknown, O = unknown> {
     const flight = this.inflight.get(key);
     if (flight !== undefined && !flight.refresh) {
       got.then(noop, noop);
+      this.counts.misses++;
       if (listening()) emit(ctx, 'cache', { type: 'cache.request', cache: this.namespace, result: 'miss', coalesced: true });
       return this.join(key, flight, ctx.scope);
     }
     const scope = ctx.scope;
     const ms = Math.min(this.storeTimeoutMs, ctx.remaining());
-    return awaitStore(got, { ms, what: 'The cache store', scope }).then((answer) => {
+    return awaitStore(got, { ms, what: 'The cache store', scope, clock: this.clockOption }).then((answer) => {
       if (!answer.ok) return this.miss(inner, key, input, ctx, answer.error);
       let entry: Entry | undefined;
       try {
@@ -418,6 +552,8 @@ export class Cache<I = unknown, O = unknown> {
   private miss(inner: Exec<I, O>, key: string, input: I, ctx: Ctx, storeError: unknown): Promise<O> {
     let flight = this.inflight.get(key);
     const coalesced = flight !== undefined;
+    if (storeError === undefined) this.counts.misses++;
+    else this.counts.storeErrors++;
     if (listening()) {
       emit(ctx, 'cache', storeError === undefined
         ? { type: 'cache.request', cache: this.namespace, result: 'miss', coalesced }
@@ -512,7 +648,7 @@ export class Cache<I = unknown, O = unknown> {
   private write(key: string, value: unknown, isError: boolean, ctx: Ctx): void {
     const ttl = isError ? this.errorTtlMs : this.ttlMs;
     if (ttl <= 0) return;
-    const now = Date.now();
+    const now = this.now();
     const x = now + ttl;
     const storeTtl = isError ? ttl : ttl + this.swrMs;
     let payload: unknown;
@@ -571,6 +707,8 @@ export class Cache<I = unknown, O = unknown> {
   }
 
   private reportSet(ctx: Ctx, ok: boolean, isError: boolean, reason: CacheSetFailure | undefined, bytes: number | undefined, error: unknown): void {
+    if (ok) this.counts.sets++;
+    else this.counts.failedSets++;
     if (!listening()) return;
     emit(ctx, 'cache', ok
       ? { type: 'cache.set', cache: this.namespace, ok, isError, bytes }

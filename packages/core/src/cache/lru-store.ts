@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { currentClock } from '../clock/clock.js';
 import type * as LruCacheModule from 'lru-cache';
 import type { LRUCache } from 'lru-cache';
 import { fail, optionalFunction, optionalNumber, optionsObject } from '../internal/validate-options.js';
@@ -45,9 +46,9 @@ export interface LruStoreOptions {
 
 const DEFAULTS = { max: 1000 } as const satisfies Pick<Required<LruStoreOptions>, 'max'>;
 
-// lru-cache reads `performance.now()` captured at import, which fake timers cannot move; Date.now()
-// read at call time keeps its TTLs in step with the cache's own expiry stamps (also Date.now()).
-const CLOCK = { now: (): number => Date.now() };
+// lru-cache reads `performance.now()` captured at import, which fake timers cannot move; the current
+// clock read at call time keeps its TTLs in step with the cache's own expiry stamps.
+const CLOCK = { now: (): number => currentClock().now() };
 
 function defaultSize(value: unknown): number {
   try {
@@ -99,6 +100,11 @@ export class LruStore implements CacheStore {
       ttlResolution: 0,
       ttlAutopurge: false,
     });
+  }
+
+  /** The stored entry without marking it used (its LRU position stays as it is). Synchronous. */
+  peek(key: string): unknown {
+    return this.lru.peek(key);
   }
 
   /** The stored entry, or undefined. Synchronous. */
