@@ -1,4 +1,4 @@
-import { parallel, sequence, step } from '@weft/core';
+import { currentClock, parallel, sequence, step } from '@weft/core';
 import { z } from 'zod';
 
 const Order = z.object({
@@ -12,11 +12,12 @@ const validate = step({ name: 'validate', input: Order }, (order) => order);
 const subtotal = step('subtotal', (order: z.output<typeof Order>) => order.items.reduce((sum, i) => sum + i.qty * i.unitPrice, 0));
 
 const shipping = step('shipping', async (order: z.output<typeof Order>, ctx) => {
-  // Pretend to call a carrier; honour cancellation.
+  // Pretend to call a carrier (5 ms, on Weft's clock, so tests can use a test clock); honour cancellation.
+  const clock = currentClock();
   await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(resolve, 5);
+    const t = clock.setTimeout(resolve, 5);
     ctx.signal.addEventListener('abort', () => {
-      clearTimeout(t);
+      clock.clearTimeout(t);
       reject(ctx.signal.reason instanceof Error ? ctx.signal.reason : new Error('aborted'));
     }, { once: true });
   });

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 // `strict`, against the built packages (`npm run build` first), as a user would write it. A block
 // preceded by `<!-- no-check -->` is a deliberate fragment and is skipped.
 const repo = fileURLToPath(new URL('../../../..', import.meta.url));
-const READMES = ['README.md', ...['core', 'http', 'log', 'prometheus', 'redis'].map((p) => `packages/${p}/README.md`)];
+const READMES = ['README.md', ...['core', 'http', 'log', 'prometheus', 'redis', 'testing'].map((p) => `packages/${p}/README.md`)];
 // Inside the repo, so `@weft/*`, zod, pino and prom-client resolve from its node_modules.
 const outDir = join(repo, 'node_modules', '.cache', 'weft-readme-examples');
 
@@ -29,7 +29,7 @@ function extract(): Block[] {
       const start = i + 1;
       let end = start;
       while (end < lines.length && !lines[end]!.startsWith('```')) end++;
-      const skipped = lines[i - 1]?.trim() === '<!-- no-check -->' || lines[i - 2]?.trim() === '<!-- no-check -->';
+      const skipped = [lines[i - 1], lines[i - 2]].some((l) => l?.trim().startsWith('<!-- no-check'));
       if (!skipped) {
         const file = join(outDir, `${readme.replace(/[/.]/g, '_')}_${start + 1}.ts`);
         // Each block is its own module, so top-level await and same-named declarations work.

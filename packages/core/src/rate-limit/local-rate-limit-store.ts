@@ -71,10 +71,10 @@ export class LocalRateLimitStore implements RateLimitStore {
 const WAIT_SLACK_MS = 1e-6;
 
 /**
- * @internal Whole milliseconds until `missing` tokens have refilled: rounded up, but not past
+ * Whole milliseconds until `missing` tokens have refilled: rounded up, but not past
  * float noise (a caller 1 ms short of a token is told 1 ms), and at least 1.
  */
-export function waitMs(missing: number, config: TokenBucketConfig): number {
+function waitMs(missing: number, config: TokenBucketConfig): number {
   const exact = (missing * config.per) / config.rate;
   const wait = Math.ceil(exact - WAIT_SLACK_MS);
   return wait > 1 ? wait : 1;
