@@ -69,6 +69,11 @@ const DEFAULTS = {
   onError: noop,
 } as const satisfies Required<WeftRedisOptions>;
 
+/** Whether a `clusterUrls` option is an array of redis:// or rediss:// URLs. */
+function isRedisUrlList(value: unknown): value is readonly string[] {
+  return Array.isArray(value) && value.every((u) => typeof u === 'string' && /^rediss?:\/\//.test(u));
+}
+
 const KNOWN = ['url', 'clusterUrls', 'prefix', 'commandTimeoutMs', 'connectTimeoutMs', 'reconnectMaxDelayMs', 'onError'] as const;
 
 /**
@@ -162,7 +167,7 @@ export class WeftRedis {
     const url = o.url === undefined ? (process.env.REDIS_URL || DEFAULTS.url) : o.url;
     if (typeof url !== 'string' || !/^rediss?:\/\//.test(url)) fail('url', 'a redis:// or rediss:// URL', url);
     const clusterUrls = o.clusterUrls ?? DEFAULTS.clusterUrls;
-    if (!Array.isArray(clusterUrls) || !clusterUrls.every((u) => typeof u === 'string' && /^rediss?:\/\//.test(u))) fail('clusterUrls', 'an array of redis:// URLs', clusterUrls);
+    if (!isRedisUrlList(clusterUrls)) fail('clusterUrls', 'an array of redis:// URLs', clusterUrls);
     this.prefix = checkPrefix('prefix', o.prefix, DEFAULTS.prefix);
     this.commandTimeoutMs = number('commandTimeoutMs', o.commandTimeoutMs, DEFAULTS.commandTimeoutMs, { min: 1, max: MAX_TIMER });
     const connectTimeout = number('connectTimeoutMs', o.connectTimeoutMs, DEFAULTS.connectTimeoutMs, { min: 1, max: MAX_TIMER });
@@ -174,14 +179,10 @@ export class WeftRedis {
       reconnectStrategy: (retries: number) => Math.min(maxDelay, 50 * 2 ** Math.min(retries, 10)) + Math.floor(Math.random() * 20),
     };
     this.cluster = clusterUrls.length > 0;
-    // typescript-eslint resolves @redis/client's deeply generic factories to `any` (tsc sees the real
-    // types), so it calls these casts unnecessary and the result unsafe; the casts name the union kept.
     if (this.cluster) {
-      // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion, @typescript-eslint/no-unsafe-assignment
-      this.client = createCluster({ rootNodes: clusterUrls.map((u) => ({ url: u })), defaults: { socket, disableOfflineQueue: true } }) as unknown as Client;
+      this.client = createCluster({ rootNodes: clusterUrls.map((u) => ({ url: u })), defaults: { socket, disableOfflineQueue: true } });
     } else {
-      // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
-      this.client = createClient({ url, socket, disableOfflineQueue: true }) as unknown as Client;
+      this.client = createClient({ url, socket, disableOfflineQueue: true });
     }
     this.client.on('error', this.reportError);
     this.client.on('ready', this.announceReady);
