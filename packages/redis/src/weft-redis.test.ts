@@ -18,6 +18,8 @@ describeWith('redis', 'createWeftRedis', await redisReachable(), () => {
     expect(() => createWeftRedis({ url: 'http://x' })).toThrow(/`url`/);
     expect(() => createWeftRedis({ prefix: 'a{b}' })).toThrow(/`prefix`/);
     expect(() => createWeftRedis({ commandTimeoutMs: 0 })).toThrow(/`commandTimeoutMs`/);
+    expect(() => createWeftRedis({ clusterUrls: ['redis://a:6379', 'http://b'] })).toThrow(/`clusterUrls`/);
+    expect(() => createWeftRedis({ clusterUrls: 'redis://a:6379' as never })).toThrow(/`clusterUrls`/);
     expect(() => createWeftRedis({ timeout: 5 } as never)).toThrow(/timeout/);
   });
 
