@@ -1,7 +1,7 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { propagation, trace } from '@opentelemetry/api';
 import { currentContext, definePrimitive, step } from '@weft/core';
-import { installTracing, parentId } from '@weft/test-support';
+import { parentSpanId as parentId, recordSpans } from '@weft/testing';
 import { extract, runOptionsFrom, runWithHeaders } from './extract.js';
 import { inject } from './inject.js';
 
@@ -10,9 +10,9 @@ const SPAN_ID = '00f067aa0ba902b7';
 const TRACEPARENT = `00-${TRACE_ID}-${SPAN_ID}-01`;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-const tracing = installTracing();
+const tracing = recordSpans();
 beforeEach(() => tracing.exporter.reset());
-afterAll(() => tracing.shutdown());
+afterAll(() => tracing.stop());
 
 /** A plain header record, typed so `inject` returns it with its headers added. */
 const headersOf = (headers: Record<string, string>): Record<string, string> => headers;

@@ -1,13 +1,13 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { definePrimitive, isAbortedError, step } from '@weft/core';
-import { installTracing, parentId } from '@weft/test-support';
+import { parentSpanId as parentId, recordSpans } from '@weft/testing';
 import { createFetch, type FetchFn } from './fetch.js';
 
-const tracing = installTracing();
+const tracing = recordSpans();
 beforeEach(() => tracing.exporter.reset());
 afterEach(() => vi.restoreAllMocks());
-afterAll(() => tracing.shutdown());
+afterAll(() => tracing.stop());
 
 /** A fake fetch that records what it was called with. */
 function recorder(respond: (input: string | URL | Request, init: RequestInit) => Promise<Response> = async () => new Response('ok')) {

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { context, SpanKind, trace } from '@opentelemetry/api';
 import { currentContext, isAbortedError, isTimeoutError, step } from '@weft/core';
-import { installTracing, parentId } from '@weft/test-support';
+import { parentSpanId as parentId, recordSpans } from '@weft/testing';
 import { CORRELATION_ID_HEADER } from './headers.js';
 import { runWithHeaders } from './extract.js';
 import { inject } from './inject.js';
@@ -13,7 +13,7 @@ import { weftFetch } from './fetch.js';
  * Two in-process hops over real HTTP on 127.0.0.1: hop A runs a workflow whose step calls hop B with
  * weftFetch; hop B extracts the headers and runs its own workflow.
  */
-const tracing = installTracing();
+const tracing = recordSpans();
 
 interface HopBSeen {
   correlationId?: string;
@@ -91,7 +91,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await close(a.server);
   await close(b.server);
-  await tracing.shutdown();
+  await tracing.stop();
 });
 beforeEach(() => {
   tracing.exporter.reset();

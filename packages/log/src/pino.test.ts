@@ -2,13 +2,13 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { trace } from '@opentelemetry/api';
 import { step } from '@weft/core';
-import { installTracing } from '@weft/test-support';
+import { recordSpans } from '@weft/testing';
 import { createLogger, fromPino, weftPinoOptions } from './pino.js';
 import { LEVEL, MemoryStream } from './test-support/memory-stream.js';
 
 const SECRET = 'sk-live-9f8e7d6c5b4a';
-const tracing = installTracing();
-afterAll(() => tracing.shutdown());
+const tracing = recordSpans();
+afterAll(() => tracing.stop());
 
 let out: MemoryStream;
 beforeEach(() => {

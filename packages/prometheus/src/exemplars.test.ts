@@ -1,15 +1,15 @@
 import { retry, step } from '@weft/core';
 import { Registry, type OpenMetricsContentType, type RegistryContentType } from 'prom-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { installTracing } from '@weft/test-support';
+import { recordSpans } from '@weft/testing';
 import { WeftCollector, createWeftMetrics } from './collector.js';
 import { parseExposition } from './test-support/exposition.js';
 
-let tracing: ReturnType<typeof installTracing>;
+let tracing: ReturnType<typeof recordSpans>;
 beforeAll(() => {
-  tracing = installTracing();
+  tracing = recordSpans();
 });
-afterAll(() => tracing.shutdown());
+afterAll(() => tracing.stop());
 
 const collectors: WeftCollector[] = [];
 afterEach(() => {

@@ -1,8 +1,7 @@
 /**
- * Test helpers shared by Weft's packages and apps (private, a devDependency only): an in-memory
- * OpenTelemetry SDK, and a redis-server child process for tests that kill Redis.
+ * Test helpers shared by Weft's packages and apps (private, a devDependency only): a redis-server
+ * child process for tests that kill Redis, and the gate for tests that need a server or a binary.
+ * The in-memory OpenTelemetry SDK is public now: `recordSpans` from @weft/testing.
  */
 export { describeWith, gate, hasBinary, type Gate } from './gate.js';
 export { freePort, hasRedisServer, RedisServer, redisServerGate, REDIS_SERVER } from './redis-server.js';
-export { installTracing, parentId } from './tracing.js';
-export type { InstalledTracing } from './tracing.js';

@@ -1,7 +1,6 @@
-import { Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CircuitBreaker, currentClock, systemClock, type Primitive } from '@weft/core';
-import { createWeftMetrics } from '@weft/prometheus';
 import { captureEvents, metricsOf, parentSpanId, recordSpans, scriptedStep, testClock } from './index.js';
 
 afterEach(() => {
@@ -91,22 +90,26 @@ describe('recordSpans', () => {
 describe('metricsOf', () => {
   it('reads counters, gauges and histograms by name and labels', async () => {
     const registry = new Registry();
-    const metrics = createWeftMetrics({ registry });
-    try {
-      const ok = scriptedStep<void, string>('ok', [{ return: 'fine' }]);
-      await ok.step.run(undefined);
-      await ok.step.run(undefined);
-      await ok.step.run(undefined, { workflow: 'other' }).catch(() => undefined);
-      const m = await metricsOf(registry);
-      expect(m.names()).toContain('weft_workflow_runs_total');
-      expect(m.counter('weft_workflow_runs_total', { workflow: 'ok', outcome: 'success' })).toBe(2);
-      expect(m.counter('weft_workflow_runs_total', { outcome: 'success' })).toBe(3);
-      expect(m.counter('weft_no_such_metric_total')).toBe(0);
-      expect(m.histogram('weft_workflow_run_duration_seconds', { workflow: 'ok' }).count).toBe(2);
-      expect(m.series('weft_workflow_runs_total').length).toBeGreaterThanOrEqual(2);
-    } finally {
-      metrics.stop();
-    }
+    const runs = new Counter({ name: 'app_runs_total', help: 'runs', labelNames: ['workflow', 'outcome'], registers: [registry] });
+    const inFlight = new Gauge({ name: 'app_in_flight', help: 'in flight', labelNames: ['pool'], registers: [registry] });
+    const took = new Histogram({ name: 'app_seconds', help: 'durations', labelNames: ['workflow'], buckets: [0.1, 1], registers: [registry] });
+    runs.inc({ workflow: 'ok', outcome: 'success' }, 2);
+    runs.inc({ workflow: 'other', outcome: 'success' });
+    runs.inc({ workflow: 'ok', outcome: 'error' });
+    inFlight.set({ pool: 'a' }, 3);
+    inFlight.set({ pool: 'b' }, 5);
+    took.observe({ workflow: 'ok' }, 0.05);
+    took.observe({ workflow: 'ok' }, 0.5);
+    const m = await metricsOf(registry);
+    expect(m.names()).toEqual(['app_runs_total', 'app_in_flight', 'app_seconds']);
+    expect(m.counter('app_runs_total', { workflow: 'ok', outcome: 'success' })).toBe(2);
+    expect(m.counter('app_runs_total', { outcome: 'success' })).toBe(3);
+    expect(m.counter('app_no_such_total')).toBe(0);
+    expect(m.gauge('app_in_flight', { pool: 'b' })).toBe(5);
+    expect(() => m.gauge('app_in_flight')).toThrow(/2 series of app_in_flight match/);
+    expect(m.histogram('app_seconds', { workflow: 'ok' })).toEqual({ count: 2, sum: 0.55, buckets: { '0.1': 1, '1': 2, '+Inf': 2 } });
+    expect(m.series('app_runs_total')).toHaveLength(3);
+    await expect(metricsOf({} as never)).rejects.toThrow(/`registry`/);
   });
 });
 

@@ -1,17 +1,17 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SpanStatusCode, trace } from '@opentelemetry/api';
-import { installTracing, parentId } from '@weft/test-support';
+import { parentSpanId as parentId, recordSpans } from '../../../testing/src/record-spans.js';
 import { step } from '../step/step.js';
 import { sequence } from '../composition/sequence.js';
 import { parallel } from '../composition/parallel.js';
 
 describe('spans', () => {
-  let t: ReturnType<typeof installTracing>;
+  let t: ReturnType<typeof recordSpans>;
   beforeAll(() => {
-    t = installTracing();
+    t = recordSpans();
   });
   afterAll(async () => {
-    await t.shutdown();
+    await t.stop();
   });
   beforeEach(() => t.exporter.reset());
 

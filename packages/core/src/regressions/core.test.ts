@@ -1,19 +1,19 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { config as rxConfig, map } from 'rxjs';
 import { z } from 'zod';
-import { installTracing } from '@weft/test-support';
+import { recordSpans } from '../../../testing/src/record-spans.js';
 import { step } from '../step/step.js';
 import { events } from '../events/event-stream.js';
 import type { WeftEvent } from '../events/event-types.js';
 import { isTimeoutError } from '../errors/timeout-error.js';
 
 describe('review: step output validation', () => {
-  let t: ReturnType<typeof installTracing>;
+  let t: ReturnType<typeof recordSpans>;
   beforeAll(() => {
-    t = installTracing();
+    t = recordSpans();
   });
   afterAll(async () => {
-    await t.shutdown();
+    await t.stop();
   });
   beforeEach(() => t.exporter.reset());
 

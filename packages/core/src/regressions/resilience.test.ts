@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installTracing } from '@weft/test-support';
+import { recordSpans } from '../../../testing/src/record-spans.js';
 import { step } from '../index.js';
 import { sequence } from '../composition/sequence.js';
 import { CircuitBreaker } from '../circuit-breaker/circuit-breaker.js';
@@ -62,12 +62,12 @@ describe('review: circuit breaker and timeouts', () => {
 });
 
 describe('review: invalid run options', () => {
-  let t: ReturnType<typeof installTracing>;
+  let t: ReturnType<typeof recordSpans>;
   beforeAll(() => {
-    t = installTracing();
+    t = recordSpans();
   });
   afterAll(async () => {
-    await t.shutdown();
+    await t.stop();
   });
 
   it('rejects a non-AbortSignal `signal` with a TypeError naming it, and leaves no open run span', async () => {

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import { z } from 'zod';
-import { installTracing, parentId } from '@weft/test-support';
+import { parentSpanId as parentId, recordSpans } from '../../../testing/src/record-spans.js';
 import { retry } from './retry.js';
 import { step } from '../index.js';
 import { timeout } from '../timeout/timeout.js';
@@ -550,12 +550,12 @@ describe('retry', () => {
 });
 
 describe('retry tracing', () => {
-  let tracing: ReturnType<typeof installTracing>;
+  let tracing: ReturnType<typeof recordSpans>;
   beforeAll(() => {
-    tracing = installTracing();
+    tracing = recordSpans();
   });
   afterAll(async () => {
-    await tracing.shutdown();
+    await tracing.stop();
   });
 
   it('nests every attempt span under one retry span', async () => {
