@@ -37,5 +37,11 @@ await app.listen({ port: 0, host: '127.0.0.1' });
 const address = app.server.address();
 console.log(`listening ${typeof address === 'object' && address !== null ? address.port : 0}`);
 process.once('SIGTERM', () => {
-  void app.close().then(() => process.exit(0));
+  app.close().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error('bench-http-server: close failed:', error);
+      process.exit(1);
+    },
+  );
 });
