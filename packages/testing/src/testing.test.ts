@@ -128,3 +128,36 @@ describe('scriptedStep', () => {
     expect(() => scriptedStep('bad', [{ times: 0 }])).toThrow(/`script\[0\]\.times`/);
   });
 });
+
+describe('under node:test', () => {
+  it('runs with no vitest in the process (the kit imports no test runner)', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { fileURLToPath } = await import('node:url');
+    const dir = mkdtempSync(join(fileURLToPath(new URL('../../../node_modules/.cache/', import.meta.url)), 'weft-node-test-'));
+    try {
+      const file = join(dir, 'kit.test.mjs');
+      writeFileSync(
+        file,
+        `import assert from 'node:assert/strict';
+        import { test } from 'node:test';
+        import { scriptedStep, testClock } from '@weft/testing';
+        test('three 10 s backoffs on a test clock', async () => {
+          const clock = testClock();
+          const pay = scriptedStep('pay', [{ fail: 'busy', times: 3 }, { return: 'paid' }]);
+          const result = pay.step.retry({ delays: [10_000, 10_000, 10_000] }).run('o-1');
+          await clock.tick(30_000);
+          assert.equal(await result, 'paid');
+          assert.deepEqual(pay.calls.map((c) => c.startedAt), [0, 10_000, 20_000, 30_000]);
+          clock.uninstall();
+        });`,
+      );
+      const r = spawnSync(process.execPath, ['--test', file], { encoding: 'utf8', timeout: 60_000 });
+      expect(r.status, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/# pass 1/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
