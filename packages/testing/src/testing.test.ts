@@ -1,3 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CircuitBreaker, currentClock, systemClock, type Primitive } from '@weft/core';
@@ -131,11 +135,10 @@ describe('scriptedStep', () => {
 
 describe('under node:test', () => {
   it('runs with no vitest in the process (the kit imports no test runner)', async () => {
-    const { spawnSync } = await import('node:child_process');
-    const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const { fileURLToPath } = await import('node:url');
-    const dir = mkdtempSync(join(fileURLToPath(new URL('../../../node_modules/.cache/', import.meta.url)), 'weft-node-test-'));
+    // Inside the repo, so `@weft/testing` resolves from its node_modules.
+    const cache = fileURLToPath(new URL('../../../node_modules/.cache/', import.meta.url));
+    mkdirSync(cache, { recursive: true });
+    const dir = mkdtempSync(join(cache, 'weft-node-test-'));
     try {
       const file = join(dir, 'kit.test.mjs');
       writeFileSync(
