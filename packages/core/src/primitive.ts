@@ -1,4 +1,4 @@
-import { currentClock, type TimerHandle } from './clock/clock.js';
+import { currentClock, durationNow, type TimerHandle } from './clock/clock.js';
 import type { RunAttributes } from './context/run-context.js';
 import { acceptCorrelationId, type CorrelationIdRejection } from './context/correlation-id.js';
 import { AbortedError } from './errors/aborted-error.js';
@@ -145,10 +145,10 @@ export class Primitive<in I, out O> {
    * ```
    */
   runDetailed(input: I, options?: RunOptions): Promise<RunResult<O>> {
-    const holder: { state?: RunState; t0: number } = { t0: performance.now() };
+    const holder: { state?: RunState; t0: number } = { t0: durationNow() };
     return this.start(input, options, holder).then((output) => {
       const state = holder.state!;
-      return { output, correlationId: state.correlationId, correlationIdReplaced: state.correlationIdReplaced, runId: state.runId, durationMs: performance.now() - holder.t0, cost: ledgerOfRun(state) };
+      return { output, correlationId: state.correlationId, correlationIdReplaced: state.correlationIdReplaced, runId: state.runId, durationMs: durationNow() - holder.t0, cost: ledgerOfRun(state) };
     });
   }
 
@@ -204,7 +204,7 @@ export class Primitive<in I, out O> {
     const ctx = new Ctx(runState, this.name, scope, deadline, 1, recording ? span : undefined, recording ? api!.trace.setSpan(active!, span) : active);
 
     const watching = listening();
-    const t0 = watching ? performance.now() : 0;
+    const t0 = watching ? durationNow() : 0;
     if (watching) {
       if (replaced) emit(ctx, this.kind, { type: 'context.correlation_id_replaced', reason: replaced });
       emit(ctx, this.kind, { type: 'run.started' });
@@ -247,7 +247,7 @@ export class Primitive<in I, out O> {
       (value) => {
         finish();
         if (recording) endSpan(span);
-        if (watching) emit(ctx, kind, { type: 'run.finished', outcome: 'success', durationMs: performance.now() - t0, traceId: recording ? span.spanContext().traceId : undefined });
+        if (watching) emit(ctx, kind, { type: 'run.finished', outcome: 'success', durationMs: durationNow() - t0, traceId: recording ? span.spanContext().traceId : undefined });
         return value;
       },
       (thrown: unknown) => {
@@ -259,7 +259,7 @@ export class Primitive<in I, out O> {
           failSpan(span, error);
           endSpan(span);
         }
-        if (watching) emit(ctx, kind, { type: 'run.finished', outcome: 'error', durationMs: performance.now() - t0, error, traceId: recording ? span.spanContext().traceId : undefined });
+        if (watching) emit(ctx, kind, { type: 'run.finished', outcome: 'error', durationMs: durationNow() - t0, error, traceId: recording ? span.spanContext().traceId : undefined });
         throw error;
       },
     );

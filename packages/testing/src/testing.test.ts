@@ -55,6 +55,19 @@ describe('testClock', () => {
   });
 });
 
+describe('testClock and event durations', () => {
+  it('makes run and step durations deterministic', async () => {
+    using clock = testClock({ now: 1_000 });
+    using events = captureEvents();
+    const slow = scriptedStep<void, string>('slow', [{ delayMs: 250, return: 'done' }]);
+    const run = slow.step.run(undefined);
+    await clock.tick(250);
+    await run;
+    expect(events.of('step.finished')[0]?.durationMs).toBe(250);
+    expect(events.of('run.finished')[0]?.durationMs).toBe(250);
+  });
+});
+
 describe('captureEvents', () => {
   it('records typed events, filters them by type, step and primitive, and waits for one', async () => {
     using events = captureEvents();

@@ -96,3 +96,13 @@ export function unrefTimer(handle: TimerHandle): void {
   const h = handle as { unref?: () => unknown } | null;
   if (typeof h === 'object' && h !== null && typeof h.unref === 'function') h.unref();
 }
+
+/**
+ * @internal A time for measuring durations: `performance.now()` (sub-millisecond, monotonic) under
+ * the system clock, the installed clock's `now()` under any other, so a test clock makes event
+ * durations deterministic too.
+ */
+export function durationNow(): number {
+  const clock = slot[KEY];
+  return clock === undefined || clock === systemClock ? performance.now() : clock.now();
+}

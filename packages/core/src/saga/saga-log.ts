@@ -1,3 +1,4 @@
+import { currentClock } from '../clock/clock.js';
 import { fail, optionalNumber, optionsObject } from '../internal/validate-options.js';
 
 /** How a saga ended. */
@@ -120,7 +121,7 @@ export class MemorySagaLog implements SagaLog {
     if (typeof owner !== 'string' || owner === '') fail('owner', 'a non-empty string', owner);
     const stored = this.sagas.get(keyOf(saga, sagaId));
     if (stored === undefined || stored.finished) return Promise.resolve(false);
-    const now = Date.now();
+    const now = currentClock().now();
     if (stored.claim !== undefined && stored.claim.owner !== owner && stored.claim.until > now) return Promise.resolve(false);
     stored.claim = { owner, until: now + leaseMs };
     return Promise.resolve(true);

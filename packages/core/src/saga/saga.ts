@@ -1,4 +1,5 @@
 import { randomUUID } from '../internal/crypto.js';
+import { currentClock, type TimerHandle } from '../clock/clock.js';
 import type { RunContext } from '../context/run-context.js';
 import { CompensationError } from '../errors/compensation-error.js';
 import { TimeoutError } from '../errors/timeout-error.js';
@@ -194,7 +195,7 @@ export function saga(steps: ReadonlyArray<SagaStep<unknown, unknown>>, options?:
   const exec: Exec<unknown, unknown> = async (input, ctx) => {
     if (ctx.scope.aborted) throw abortReasonError(ctx.scope.reason);
     const sagaId = idFn ? checkId(idFn(input, ctx)) : randomUUID();
-    await log.append(name, sagaId, { type: 'started', at: Date.now(), input });
+    await log.append(name, sagaId, { type: 'started', at: currentClock().now(), input });
     const done: Done[] = [];
     let value = input;
     try {
@@ -203,12 +204,12 @@ export function saga(steps: ReadonlyArray<SagaStep<unknown, unknown>>, options?:
         const s = compiled[i]!;
         const output = await s.exec(value, ctx);
         done.push({ index: i, input: value, output });
-        await log.append(name, sagaId, { type: 'step', at: Date.now(), index: i, step: s.name, output });
+        await log.append(name, sagaId, { type: 'step', at: currentClock().now(), index: i, step: s.name, output });
         value = output;
       }
       // Aborted after the last step: the caller has already been told the run failed.
       if (ctx.scope.aborted) throw abortReasonError(ctx.scope.reason);
-      await log.append(name, sagaId, { type: 'finished', at: Date.now(), outcome: 'completed' });
+      await log.append(name, sagaId, { type: 'finished', at: currentClock().now(), outcome: 'completed' });
     } catch (thrown) {
       const original = toError(thrown);
       const result = await compensateAll(def, log, sagaId, done, NONE, original, ctx, false);
@@ -250,7 +251,7 @@ export async function recoverSagas(saga: Primitive<never, unknown>, options?: Re
   const olderThanMs = number('olderThanMs', o.olderThanMs, RECOVER_DEFAULTS.olderThanMs, { min: 0 });
   const records = await log.unfinished(def.name);
   const results: SagaRecovery[] = [];
-  const now = Date.now();
+  const now = currentClock().now();
   for (const record of records) {
     const last = record.entries[record.entries.length - 1];
     if (olderThanMs > 0 && last !== undefined && now - last.at < olderThanMs) continue;
@@ -334,11 +335,12 @@ async function compensateAll(
 
   // Not linked to the run's scope: compensations must run although the run was aborted.
   const scope = new Scope();
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  const clock = currentClock();
+  let timer: TimerHandle | undefined;
   if (timeoutMs !== undefined) {
-    timer = setTimeout(() => scope.abort(new TimeoutError(timeoutMs, `Compensation of saga ${name} timed out after ${timeoutMs} ms`)), timeoutMs);
+    timer = clock.setTimeout(() => scope.abort(new TimeoutError(timeoutMs, `Compensation of saga ${name} timed out after ${timeoutMs} ms`)), timeoutMs);
   }
-  const cctx = ctx.with({ scope, deadline: timeoutMs === undefined ? undefined : Date.now() + timeoutMs });
+  const cctx = ctx.with({ scope, deadline: timeoutMs === undefined ? undefined : clock.now() + timeoutMs });
   const watching = listening();
   try {
     for (let k = done.length - 1; k >= 0; k--) {
@@ -354,16 +356,16 @@ async function compensateAll(
       }
       if (watching) emit(cctx, 'saga', { type: 'saga.compensation', step: name, saga: name, sagaId, compensatedStep: s.name, outcome: failure ? 'error' : 'success', error: failure });
       const entry: SagaEntry = failure
-        ? { type: 'compensation_failed', at: Date.now(), index: d.index, step: s.name, error: failure.message }
-        : { type: 'compensated', at: Date.now(), index: d.index, step: s.name };
+        ? { type: 'compensation_failed', at: currentClock().now(), index: d.index, step: s.name, error: failure.message }
+        : { type: 'compensated', at: currentClock().now(), index: d.index, step: s.name };
       await log.append(name, sagaId, entry).catch((error: unknown) => errors.push(toError(error)));
     }
   } finally {
-    if (timer !== undefined) clearTimeout(timer);
+    if (timer !== undefined) clock.clearTimeout(timer);
     scope.dispose();
   }
   const outcome = errors.length === 0 ? 'compensated' : 'compensation_failed';
-  await log.append(name, sagaId, { type: 'finished', at: Date.now(), outcome }).catch((error: unknown) => errors.push(toError(error)));
+  await log.append(name, sagaId, { type: 'finished', at: currentClock().now(), outcome }).catch((error: unknown) => errors.push(toError(error)));
   const final = errors.length === 0 ? 'compensated' : 'compensation_failed';
   if (watching) emit(ctx, 'saga', { type: 'saga.finished', step: name, saga: name, sagaId, outcome: final, error: original, recovered });
   return { outcome: final, errors };

@@ -1,3 +1,4 @@
+import { durationNow } from '../clock/clock.js';
 import type { Span } from '@opentelemetry/api';
 import { otelApi } from '../internal/otel.js';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
@@ -72,12 +73,12 @@ export function step(nameOrDefinition: string | StepDefinition<Schema | undefine
       span = traced.span;
     }
     const watching = listening();
-    const t0 = watching ? performance.now() : 0;
+    const t0 = watching ? durationNow() : 0;
     if (watching) emit(ctx, 'step', { type: 'step.started', attempt: ctx.attempt });
 
     const finishSuccess = (result: unknown): unknown => {
       if (span) endSpan(span);
-      if (watching) emit(ctx, 'step', { type: 'step.finished', outcome: 'success', durationMs: performance.now() - t0, attempt: ctx.attempt, traceId: span?.spanContext().traceId });
+      if (watching) emit(ctx, 'step', { type: 'step.finished', outcome: 'success', durationMs: durationNow() - t0, attempt: ctx.attempt, traceId: span?.spanContext().traceId });
       return result;
     };
     const onSuccess = (value: unknown): unknown => {
@@ -91,7 +92,7 @@ export function step(nameOrDefinition: string | StepDefinition<Schema | undefine
         failSpan(span, error);
         endSpan(span);
       }
-      if (watching) emit(ctx, 'step', { type: 'step.finished', outcome: 'error', durationMs: performance.now() - t0, attempt: ctx.attempt, error, traceId: span?.spanContext().traceId });
+      if (watching) emit(ctx, 'step', { type: 'step.finished', outcome: 'error', durationMs: durationNow() - t0, attempt: ctx.attempt, error, traceId: span?.spanContext().traceId });
       throw error;
     };
 
