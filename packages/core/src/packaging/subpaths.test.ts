@@ -43,7 +43,7 @@ const SUBPATHS = Object.keys(PRIMITIVES) as Subpath[];
 /** The primitives whose builder function is defined in the loaded files of @weft/core's dist (esbuild keeps function names). */
 function primitivesDefinedIn(urls: readonly string[]): string[] {
   const code = urls.filter((u) => u.includes('/packages/core/dist/')).map((u) => readFileSync(fileURLToPath(u), 'utf8')).join('\n');
-  return Object.values(PRIMITIVES).filter((fn) => new RegExp(`^function ${fn}\\(`, 'm').test(code));
+  return Object.values(PRIMITIVES).filter((fn) => new RegExp(`(?:^|[^.\\w$])function ${fn}\\(`).test(code));
 }
 
 describe('subpath exports', () => {
