@@ -349,22 +349,24 @@ export class Cache<I = unknown, O = unknown> {
    * ```
    */
   async get(input: I, ctx?: RunContext): Promise<O | undefined> {
-    const entry = await this.read(this.keyFor(input, ctx), false);
-    if (entry === undefined || entry.e || this.now() >= entry.x) return undefined;
-    return (this.clone ? structuredClone(entry.v) : entry.v) as O;
+    return this.freshValue(await this.read(this.keyFor(input, ctx), false));
   }
 
   /** Like {@link Cache.get}, but an in-memory store does not count it as a use (its LRU order is unchanged). */
   async peek(input: I, ctx?: RunContext): Promise<O | undefined> {
-    const entry = await this.read(this.keyFor(input, ctx), true);
-    if (entry === undefined || entry.e || this.now() >= entry.x) return undefined;
-    return (this.clone ? structuredClone(entry.v) : entry.v) as O;
+    return this.freshValue(await this.read(this.keyFor(input, ctx), true));
   }
 
   /** Whether a fresh value is cached for `input`. */
   async has(input: I, ctx?: RunContext): Promise<boolean> {
     const entry = await this.read(this.keyFor(input, ctx), true);
     return entry !== undefined && !entry.e && this.now() < entry.x;
+  }
+
+  /** The value of a fresh, successful entry (a copy when `clone`), else undefined. */
+  private freshValue(entry: Entry | undefined): O | undefined {
+    if (entry === undefined || entry.e || this.now() >= entry.x) return undefined;
+    return (this.clone ? structuredClone(entry.v) : entry.v) as O;
   }
 
   /**

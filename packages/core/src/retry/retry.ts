@@ -303,11 +303,6 @@ export function retry<I, O>(primitive: Primitive<I, O>, options?: RetryArg<O>): 
   return new Primitive(name, 'retry', exec);
 }
 
-/** p-retry's `AbortError`: wraps an error to say "stop retrying, reject with this". */
-function stop(error: Error): Error {
-  return new StopRetrying(error);
-}
-
 /** Thrown into p-retry to say "retry: the decision and delay are made". Never escapes. */
 const RETRY = new Error('weft: retry scheduled');
 /** `decideResult` outcome: give the result back. */
@@ -370,7 +365,7 @@ class RetryRun<I, O> {
     const scope = this.ctx.scope;
     if (scope.aborted) {
       const error = abortReasonError(scope.reason);
-      return Promise.reject(stop(this.giveUp('aborted', error, error)));
+      return Promise.reject(new StopRetrying(this.giveUp('aborted', error, error)));
     }
     const ctx = this.ctx.with({ attempt: n });
     const max = this.config.maxAttempts;
@@ -393,12 +388,12 @@ class RetryRun<I, O> {
         again = retryIf(value, n);
       } catch (thrown) {
         const error = toError(thrown);
-        throw stop(this.giveUp('not_retryable', error, error));
+        throw new StopRetrying(this.giveUp('not_retryable', error, error));
       }
       if (again) {
         const decision = this.decideResult(value);
         if (decision === undefined) throw RETRY;
-        if (decision !== KEEP) throw stop(decision);
+        if (decision !== KEEP) throw new StopRetrying(decision);
         return value;
       }
     }
@@ -410,10 +405,10 @@ class RetryRun<I, O> {
     const final = this.decideError(thrown);
     if (isThenable<Error | undefined>(final)) {
       return final.then((f) => {
-        throw f === undefined ? RETRY : stop(f);
+        throw f === undefined ? RETRY : new StopRetrying(f);
       });
     }
-    return Promise.reject(final === undefined ? RETRY : stop(final));
+    return Promise.reject(final === undefined ? RETRY : new StopRetrying(final));
   };
 
   private readonly onFailedAttempt = (context: RetryContext): Promise<void> =>
