@@ -22,7 +22,7 @@ export type { CorrelationIdRejection } from './context/correlation-id.js';
 export { onEvent } from './events/on-event.js';
 export { systemClock, currentClock, useClock } from './clock/index.js';
 export type { Clock, TimerHandle } from './clock/index.js';
-export type { Outcome, EventBase, RunStartedEvent, RunFinishedEvent, StepStartedEvent, StepFinishedEvent, CorrelationIdReplacedEvent, RetryAttemptEvent, RetryScheduledEvent, RetryGaveUpEvent, RetrySucceededEvent, TimeoutEvent, FallbackServedEvent, FallbackExhaustedEvent, CircuitState, CircuitStateChangedEvent, CircuitRejectedEvent, BulkheadRejectedEvent, BulkheadQueuedEvent, RateLimitedEvent, RateLimitWaitedEvent, RateLimitStoreErrorEvent, HedgeStartedEvent, HedgeWonEvent, ChaosInjectedEvent, CacheResult, CacheEvent, CacheSetEvent, CacheRefreshEvent, CacheSetFailure, RouteChosenEvent, SagaFinishedEvent, SagaCompensatedEvent, CostRecordedEvent, BudgetEvent, BudgetStoreErrorEvent, WeftEvent, WeftEventType, EventOf, EventPayload } from './events/event-types.js';
+export type { Outcome, EventBase, RunStartedEvent, RunFinishedEvent, StepStartedEvent, StepFinishedEvent, CorrelationIdReplacedEvent, RetryAttemptEvent, RetryScheduledEvent, RetryGaveUpEvent, RetrySucceededEvent, TimeoutEvent, FallbackServedEvent, FallbackExhaustedEvent, CircuitState, CircuitStateChangedEvent, CircuitRejectedEvent, BulkheadRejectedEvent, BulkheadQueuedEvent, RateLimitedEvent, RateLimitWaitedEvent, RateLimitStoreErrorEvent, HedgeStartedEvent, HedgeWonEvent, ChaosInjectedEvent, CacheResult, CacheEvent, CacheSetEvent, CacheRefreshEvent, CacheSetFailure, RouteChosenEvent, SagaFinishedEvent, SagaCompensatedEvent, SagaTakeoverEvent, CostRecordedEvent, BudgetEvent, BudgetStoreErrorEvent, WeftEvent, WeftEventType, EventOf, EventPayload } from './events/event-types.js';
 
 export { WeftError, isWeftError } from './errors/index.js';
 export type { WeftErrorCode } from './errors/index.js';
@@ -39,7 +39,7 @@ export { RateLimitedError, isRateLimitedError } from './errors/index.js';
 export { ChaosError, isChaosError } from './errors/index.js';
 export { RouteNotFoundError, isRouteNotFoundError } from './errors/index.js';
 export { BudgetExceededError, isBudgetExceededError } from './errors/index.js';
-export { CompensationError, isCompensationError } from './errors/index.js';
+export { CompensationError, isCompensationError, SagaConflictError, isSagaConflictError } from './errors/index.js';
 export { NonErrorThrown, isNonErrorThrown, toError } from './errors/index.js';
 export { classifyError } from './errors/index.js';
 export type { ErrorClass, ErrorClassification } from './errors/index.js';
@@ -64,7 +64,7 @@ export { recordCost, cost, llmUsage, getLedger, createPriceTable, defaultPriceTa
 export type { CostUsage, RecordCostOptions, CostOptions, CostLedger, CostEntry, PriceTable, PriceTableOptions, ModelPrice, BudgetOptions, BudgetWindow, BudgetStore, BudgetCharge, LocalBudgetStoreOptions } from './cost/index.js';
 export { route, byWeight, byCost } from './route/index.js';
 export type { RouteSelector, RouteStrategy, RouteOptions, RouteReason, WeightedOptions, CostOptions as RouteCostOptions, RouteMeta, RouteRequirement, MetaSource as RouteMetaSource } from './route/index.js';
-export { saga, recoverSagas, MemorySagaLog } from './saga/index.js';
-export type { SagaStep, SagaOptions, CompensationArgs, CompensateFn, CompensationRetry, RecoverOptions, SagaRecovery, SagaLog, SagaEntry, SagaRecord, SagaOutcome, MemorySagaLogOptions } from './saga/index.js';
+export { saga, recoverSagas, superviseSagas, MemorySagaLog } from './saga/index.js';
+export type { SagaStep, SagaOptions, SagaPersist, CompensationArgs, CompensateFn, CompensationRetry, RecoverOptions, SuperviseOptions, SagaSupervisor, SagaRecovery, SagaLog, SagaLease, SagaEntry, SagaStartedEntry, SagaRecord, SagaOutcome, MemorySagaLogOptions } from './saga/index.js';
 export { cache, Cache, LruStore, jsonSerializer, stableHash } from './cache/index.js';
 export type { CacheOptions, CacheArg, CacheStore, LruStoreOptions, CacheSerializer } from './cache/index.js';

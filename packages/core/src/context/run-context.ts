@@ -30,6 +30,13 @@ export interface RunContext {
   readonly deadline: number | undefined;
   /** 1 on the first attempt; incremented by `retry()` and `hedge()`. */
   readonly attempt: number;
+  /**
+   * Inside a saga step: a key stable for that step of that execution across retries, takeovers by
+   * another instance and recovery, to send to remote services as an `idempotency-key` header so a
+   * repeated call has no second effect. Inside a compensation: the forward key plus `:undo`.
+   * Undefined outside sagas.
+   */
+  readonly idempotencyKey: string | undefined;
   /** The run's attributes, frozen. */
   readonly attributes: RunAttributes;
   /**

@@ -35,6 +35,7 @@ const TRANSIENT: ErrorClassification = Object.freeze({ class: 'transient', retry
  * | `CircuitOpenError` with state `isolated` | permanent | no |
  * | `RouteNotFoundError` | permanent | no |
  * | `CompensationError` | permanent | no |
+ * | `SagaConflictError` (the execution ID exists) | permanent | no |
  * | `RetryExhaustedError` (an inner retry gave up) | permanent | no |
  * | `CircuitOpenError` (open, half-open) | throttled | yes, after its `retryAfterMs` |
  * | `RateLimitedError` | throttled | yes, after its `retryAfter` |
@@ -57,6 +58,7 @@ export function classifyError(error: unknown): ErrorClassification {
     case 'BUDGET_EXCEEDED':
     case 'ROUTE_NOT_FOUND':
     case 'COMPENSATION_FAILED':
+    case 'SAGA_CONFLICT':
     case 'RETRY_EXHAUSTED':
       return PERMANENT;
     case 'CIRCUIT_OPEN': {

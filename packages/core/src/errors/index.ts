@@ -14,6 +14,7 @@ export { ChaosError, isChaosError } from './chaos-error.js';
 export { RouteNotFoundError, isRouteNotFoundError } from './route-not-found-error.js';
 export { BudgetExceededError, isBudgetExceededError } from './budget-exceeded-error.js';
 export { CompensationError, isCompensationError } from './compensation-error.js';
+export { SagaConflictError, isSagaConflictError } from './saga-conflict-error.js';
 export { NonErrorThrown, isNonErrorThrown, toError } from './non-error-thrown.js';
 export { classifyError } from './classify.js';
 export type { ErrorClass, ErrorClassification } from './classify.js';

@@ -16,6 +16,7 @@ export type WeftErrorCode =
   | 'ROUTE_NOT_FOUND'
   | 'BUDGET_EXCEEDED'
   | 'COMPENSATION_FAILED'
+  | 'SAGA_CONFLICT'
   | 'NON_ERROR_THROWN';
 
 /**

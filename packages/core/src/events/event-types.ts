@@ -237,7 +237,7 @@ export interface SagaFinishedEvent extends EventBase {
   readonly outcome: 'completed' | 'compensated' | 'compensation_failed';
   /** The error that made the saga compensate. */
   readonly error?: unknown;
-  /** True when `recoverSagas` compensated an execution interrupted by a crash. */
+  /** True when this instance took the execution over from one whose lease lapsed (a crash). */
   readonly recovered: boolean;
 }
 export interface SagaCompensatedEvent extends EventBase {
@@ -248,6 +248,18 @@ export interface SagaCompensatedEvent extends EventBase {
   readonly compensatedStep: string;
   readonly outcome: Outcome;
   readonly error?: unknown;
+}
+
+/**
+ * This instance took over an execution whose owner's lease lapsed (its process died): `resume`
+ * goes on forward from the log (the same execution ID was run again), `compensate` undoes it.
+ */
+export interface SagaTakeoverEvent extends EventBase {
+  readonly type: 'saga.takeover';
+  readonly saga: string;
+  /** The execution's ID (as in the saga log); for logs, never a metric label. */
+  readonly sagaId: string;
+  readonly direction: 'resume' | 'compensate';
 }
 
 /** A step recorded a cost (with `recordCost()` or through `cost()`). `model` is a price-table or code-given name, bounded for metric labels. */
@@ -315,6 +327,7 @@ export type WeftEvent =
   | RouteChosenEvent
   | SagaFinishedEvent
   | SagaCompensatedEvent
+  | SagaTakeoverEvent
   | CostRecordedEvent
   | BudgetEvent
   | BudgetStoreErrorEvent;

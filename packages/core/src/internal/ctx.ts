@@ -54,6 +54,8 @@ export class Ctx implements RunContext {
     readonly span: Span | undefined,
     /** The OpenTelemetry context to parent new spans on; undefined while nothing is registered with OpenTelemetry (the API is not loaded). */
     readonly otel: OtelContext | undefined,
+    /** Set by a saga for its steps and compensations. */
+    readonly idempotencyKey: string | undefined = undefined,
   ) {}
 
   get correlationId(): string {
@@ -96,6 +98,7 @@ export class Ctx implements RunContext {
     attempt?: number;
     span?: Span | undefined;
     otel?: OtelContext;
+    idempotencyKey?: string;
   }): Ctx {
     return new Ctx(
       this.run,
@@ -105,6 +108,7 @@ export class Ctx implements RunContext {
       changes.attempt ?? this.attempt,
       'span' in changes ? changes.span : this.span,
       changes.otel ?? this.otel,
+      changes.idempotencyKey ?? this.idempotencyKey,
     );
   }
 }

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 // `strict`, against the built packages (`npm run build` first), as a user would write it. A block
 // preceded by `<!-- no-check -->` is a deliberate fragment and is skipped.
 const repo = fileURLToPath(new URL('../../../..', import.meta.url));
-const READMES = ['README.md', ...['core', 'http', 'log', 'prometheus', 'redis', 'testing'].map((p) => `packages/${p}/README.md`)];
+const READMES = ['README.md', ...['core', 'http', 'log', 'prometheus', 'redis', 'testing', 'bullmq'].map((p) => `packages/${p}/README.md`)];
 // Inside the repo, so `@weft/*`, zod, pino and prom-client resolve from its node_modules.
 const outDir = join(repo, 'node_modules', '.cache', 'weft-readme-examples');
 

@@ -1,4 +1,4 @@
-export { saga, recoverSagas } from './saga.js';
-export type { SagaStep, SagaOptions, CompensationArgs, CompensateFn, CompensationRetry, RecoverOptions, SagaRecovery } from './saga.js';
+export { saga, recoverSagas, superviseSagas } from './saga.js';
+export type { SagaStep, SagaOptions, SagaPersist, CompensationArgs, CompensateFn, CompensationRetry, RecoverOptions, SuperviseOptions, SagaSupervisor, SagaRecovery } from './saga.js';
 export { MemorySagaLog } from './saga-log.js';
-export type { SagaLog, SagaEntry, SagaRecord, SagaOutcome, MemorySagaLogOptions } from './saga-log.js';
+export type { SagaLog, SagaLease, SagaEntry, SagaStartedEntry, SagaRecord, SagaOutcome, MemorySagaLogOptions } from './saga-log.js';

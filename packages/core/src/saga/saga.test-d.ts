@@ -1,7 +1,7 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import { step } from '../step/step.js';
 import type { Primitive } from '../primitive.js';
-import { recoverSagas, saga } from './saga.js';
+import { recoverSagas, saga, type CompensationArgs } from './saga.js';
 
 const parse = step('parse', (s: string) => Number(s));
 const double = step('double', (n: number) => n * 2);
@@ -18,20 +18,24 @@ describe('saga types', () => {
     saga([
       {
         step: parse,
-        compensate: ({ input, output }) => {
-          expectTypeOf(input).toEqualTypeOf<string>();
-          expectTypeOf(output).toEqualTypeOf<number>();
+        compensate: (args) => {
+          expectTypeOf(args.input).toEqualTypeOf<string>();
+          expectTypeOf(args.idempotencyKey).toEqualTypeOf<string>();
+          // The output is known only when the step completed.
+          expectTypeOf(args.output).toEqualTypeOf<number | undefined>();
+          if (args.outcome === 'completed') expectTypeOf(args.output).toEqualTypeOf<number>();
+          else expectTypeOf(args.output).toEqualTypeOf<undefined>();
         },
       },
       {
         step: show,
         compensate: ({ input, output }) => {
           expectTypeOf(input).toEqualTypeOf<number>();
-          expectTypeOf(output).toEqualTypeOf<{ text: string }>();
+          expectTypeOf(output).toEqualTypeOf<{ text: string } | undefined>();
         },
       },
     ]);
-    const undo = step('undo', (args: { input: string; output: number }) => args.output);
+    const undo = step('undo', (args: CompensationArgs<string, number>) => args.output);
     saga([{ step: parse, compensate: undo }]);
   });
 
@@ -39,7 +43,9 @@ describe('saga types', () => {
     // @ts-expect-error show outputs an object, parse wants a string
     saga([{ step: show }, { step: parse }]);
     // @ts-expect-error the compensation primitive wants a different input
-    saga([{ step: double, compensate: step('undo', (args: { input: string; output: number }) => args) }]);
+    saga([{ step: double, compensate: step('undo', (args: CompensationArgs<string, number>) => args) }]);
+    // @ts-expect-error a compensation that assumes the output is always there
+    saga([{ step: double, compensate: step('undo', (args: { input: number; output: number }) => args) }]);
     // @ts-expect-error the id function sees the saga input
     saga([{ step: parse }], { id: (n: number) => String(n) });
   });

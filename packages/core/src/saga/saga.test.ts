@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import type { Subscription } from 'rxjs';
 import { step } from '../step/step.js';
@@ -8,7 +8,9 @@ import { CompensationError, isCompensationError } from '../errors/compensation-e
 import { isAbortedError } from '../errors/aborted-error.js';
 import { isTimeoutError } from '../errors/timeout-error.js';
 import type { RunContext } from '../context/run-context.js';
-import { recoverSagas, saga, type SagaStep } from './saga.js';
+import { useClock } from '../clock/clock.js';
+import { manualClock } from '../test-support/manual-clock.js';
+import { recoverSagas, saga, type CompensationArgs, type SagaStep } from './saga.js';
 import { MemorySagaLog, type SagaLog } from './saga-log.js';
 
 let subscription: Subscription | undefined;
@@ -92,13 +94,15 @@ describe('saga', () => {
     const { steps } = chain(4, calls, { failAt: 2 });
     const error = await saga(steps, { name: 'four' }).run(0).catch((e: unknown) => e);
     expect((error as Error).message).toBe('step 2 failed');
-    expect(calls).toEqual(['step:0', 'step:1', 'step:2', 'undo:1:1->11', 'undo:0:0->1']);
+    // The failing step's outcome is unknown (it may have taken effect before failing): it is compensated too.
+    expect(calls).toEqual(['step:0', 'step:1', 'step:2', 'undo:2:11->undefined', 'undo:1:1->11', 'undo:0:0->1']);
     expect(seen.map((e) => (e.type === 'saga.compensation' ? `${e.compensatedStep}:${e.outcome}` : e.type === 'saga.finished' ? e.outcome : e.type))).toEqual([
+      's2:success',
       's1:success',
       's0:success',
       'compensated',
     ]);
-    expect(seen[2]).toMatchObject({ error });
+    expect(seen[3]).toMatchObject({ error });
   });
 
   it('skips steps without a compensation', async () => {
@@ -127,7 +131,7 @@ describe('saga', () => {
     expect((c.cause as Error).message).toBe('step 3 failed');
     expect(c.errors).toEqual([compensationErrors.get(2), compensationErrors.get(0)]);
     expect(c.message).toBe('2 compensations failed after: step 3 failed');
-    expect(calls.filter((x) => x.startsWith('undo'))).toHaveLength(3);
+    expect(calls.filter((x) => x.startsWith('undo'))).toHaveLength(4);
     expect(seen.at(-1)).toMatchObject({ type: 'saga.finished', outcome: 'compensation_failed' });
   });
 
@@ -143,7 +147,7 @@ describe('saga', () => {
     const error = await saga(steps).run(0, { signal: controller.signal }).catch((e: unknown) => e);
     expect(isAbortedError(error)).toBe(true);
     expect(await finished).toMatchObject({ outcome: 'compensated' });
-    expect(calls).toEqual(['step:0', 'step:1', 'step:2', 'undo:1:1->11', 'undo:0:0->1']);
+    expect(calls).toEqual(['step:0', 'step:1', 'step:2', 'undo:2:11->undefined', 'undo:1:1->11', 'undo:0:0->1']);
   });
 
   it('compensates a step that completes although the run timed out, and starts no further step', async () => {
@@ -208,13 +212,13 @@ describe('saga', () => {
 
   it('accepts a primitive as compensation, so it can carry its own policies', async () => {
     const undone: unknown[] = [];
-    const undo = step('undo', (args: { input: number; output: number }) => void undone.push(args));
+    const undo = step('undo', (args: CompensationArgs<number, number>) => void undone.push(args));
     const flow = saga([
       { step: step('a', (n: number) => n * 2), compensate: undo },
       { step: step('b', (): number => { throw new Error('b failed'); }) },
     ]);
     await expect(flow.run(21)).rejects.toThrow('b failed');
-    expect(undone).toEqual([{ input: 21, output: 42 }]);
+    expect(undone).toEqual([{ input: 21, output: 42, outcome: 'completed', idempotencyKey: expect.stringMatching(/:0:a$/) as unknown }]);
   });
 
   it('bounds the compensation phase by compensationTimeoutMs, reporting each timed-out compensation', async () => {
@@ -264,40 +268,48 @@ describe('saga', () => {
       { name: 'logged', log, id: (n) => `order-${n}` },
     );
     await expect(flow.run(7)).rejects.toThrow('b failed');
-    const record = log.get('logged', 'order-7');
+    const record = await log.get('logged', 'order-7');
     expect(record?.entries.map(({ at: _, ...rest }) => rest)).toEqual([
-      { type: 'started', input: 7 },
+      { type: 'started', input: 7, owner: expect.stringMatching(/^\d+-\w+\/\w+$/) as unknown },
+      { type: 'intent', index: 0, step: 'a', key: 'order-7:0:a' },
       { type: 'step', index: 0, step: 'a', output: 8 },
-      { type: 'compensated', index: 0, step: 'a' },
-      { type: 'finished', outcome: 'compensated' },
+      { type: 'intent', index: 1, step: 'b', key: 'order-7:1:b' },
+      { type: 'compensating', error: { name: 'Error', message: 'b failed' } },
+      { type: 'compensated', index: 1, step: 'b', outcome: 'unknown' },
+      { type: 'compensated', index: 0, step: 'a', outcome: 'completed' },
+      { type: 'finished', outcome: 'compensated', error: { name: 'Error', message: 'b failed' } },
     ]);
     expect(await log.unfinished('logged')).toEqual([]);
   });
 
-  it('drops finished sagas from the memory log by default', async () => {
-    const log = new MemorySagaLog();
-    const flow = saga([{ step: step('a', (n: number) => n) }], { name: 'short', log, id: () => 'x' });
+  it('drops finished sagas from the memory log beyond retainFinished', async () => {
+    const log = new MemorySagaLog({ retainFinished: 1 });
+    const flow = saga([{ step: step('a', (n: number) => n) }], { name: 'short', log, id: (n) => `x${n}` });
     await flow.run(1);
-    expect(log.get('short', 'x')).toBeUndefined();
+    await flow.run(2);
+    expect(await log.get('short', 'x1')).toBeUndefined();
+    expect(await log.get('short', 'x2')).toBeDefined();
   });
 
   it('compensates when a log write fails, and reports the log error', async () => {
     const inner = new MemorySagaLog();
     let failNext = false;
     const log: SagaLog = {
-      append: (saga, id, entry) => (failNext && entry.type === 'step' ? Promise.reject(new Error('log down')) : inner.append(saga, id, entry)),
+      begin: (...args) => inner.begin(...args),
+      append: (saga, id, entry, lease) => (failNext && entry.type === 'step' ? Promise.reject(new Error('log down')) : inner.append(saga, id, entry, lease)),
       unfinished: (saga) => inner.unfinished(saga),
       claim: (...args) => inner.claim(...args),
+      get: (...args) => inner.get(...args),
     };
     const undone: number[] = [];
-    const flow = saga([{ step: step('a', (n: number) => (failNext = true, n)), compensate: ({ output }) => void undone.push(output) }], { log });
+    const flow = saga([{ step: step('a', (n: number) => (failNext = true, n)), compensate: ({ output }) => void undone.push(output!) }], { log });
     await expect(flow.run(5)).rejects.toThrow('log down');
     expect(undone).toEqual([5]);
   });
 });
 
 describe('saga properties', () => {
-  it('step k of n failing compensates exactly the completed steps, in reverse, once each; failing compensations are listed exactly', async () => {
+  it('step k of n failing compensates exactly steps k..0, in reverse, once each; failing compensations are listed exactly', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 8 }).chain((n) => fc.tuple(fc.constant(n), fc.integer({ min: 0, max: n }), fc.array(fc.boolean(), { minLength: n, maxLength: n }))),
@@ -309,8 +321,9 @@ describe('saga properties', () => {
             (value) => ({ ok: true as const, value }),
             (error: unknown) => ({ ok: false as const, error }),
           );
-          const completed = Math.min(failAt, n);
-          const expectedUndos = Array.from({ length: completed }, (_, j) => completed - 1 - j);
+          // The failing step too: its outcome is unknown.
+          const undone = Math.min(failAt + 1, n);
+          const expectedUndos = Array.from({ length: undone }, (_, j) => undone - 1 - j);
           const undos = calls.filter((c) => c.startsWith('undo')).map((c) => Number(c.split(':')[1]));
           if (failAt === n) {
             expect(outcome.ok).toBe(true);
@@ -334,7 +347,7 @@ describe('saga properties', () => {
     );
   });
 
-  it('aborting during step k compensates steps k-1..0 in reverse, once each', async () => {
+  it('aborting during step k compensates steps k..0 in reverse, once each (step k as unknown)', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 6 }).chain((n) => fc.tuple(fc.constant(n), fc.integer({ min: 0, max: n - 1 }))),
@@ -352,7 +365,7 @@ describe('saga properties', () => {
           // Compensations saw a live scope (chain() asserts it) and all succeeded.
           expect(event).toMatchObject({ outcome: 'compensated' });
           const undos = calls.filter((c) => c.startsWith('undo')).map((c) => Number(c.split(':')[1]));
-          expect(undos).toEqual(Array.from({ length: abortAt }, (_, j) => abortAt - 1 - j));
+          expect(undos).toEqual(Array.from({ length: abortAt + 1 }, (_, j) => abortAt - j));
           expect(calls.filter((c) => c.startsWith('step'))).toHaveLength(abortAt + 1);
         },
       ),
@@ -362,6 +375,15 @@ describe('saga properties', () => {
 });
 
 describe('recoverSagas', () => {
+  let restore: (() => void) | undefined;
+  let clock: ReturnType<typeof manualClock>;
+  beforeEach(() => {
+    clock = manualClock();
+    restore = useClock(clock);
+  });
+  afterEach(() => restore?.());
+  const DEAD = { owner: 'dead-1/aaaa', leaseMs: 1_000 };
+
   /** A saga whose definition matches log records written by hand, as a crashed process leaves them. */
   function crashed() {
     const log = new MemorySagaLog();
@@ -370,43 +392,54 @@ describe('recoverSagas', () => {
       [
         { name: 'reserve', step: (n: number) => n + 1, compensate: ({ input, output }) => void undone.push(`reserve ${input}->${output}`) },
         { name: 'charge', step: (n: number) => n * 10, compensate: async ({ input, output }) => void undone.push(`charge ${input}->${output}`) },
-        { name: 'ship', step: (n: number) => n, compensate: () => void undone.push('ship') },
+        { name: 'ship', step: (n: number) => n, compensate: ({ outcome }) => void undone.push(`ship ${outcome}`) },
       ],
       { name: 'order', log },
     );
-    const write = async (id: string, completed: number, extra: Parameters<SagaLog['append']>[2][] = []) => {
-      await log.append('order', id, { type: 'started', at: Date.now(), input: 1 });
+    /** Leaves an execution as a process killed after `completed` steps (and the intent of the next, with `inFlight`) would. */
+    const write = async (id: string, completed: number, extra: Parameters<SagaLog['append']>[2][] = [], inFlight = false) => {
+      await log.begin('order', id, { type: 'started', at: clock.now(), input: 1, owner: DEAD.owner }, DEAD);
       const outputs = [2, 20, 20];
       const names = ['reserve', 'charge', 'ship'];
-      for (let i = 0; i < completed; i++) await log.append('order', id, { type: 'step', at: Date.now(), index: i, step: names[i]!, output: outputs[i] });
-      for (const e of extra) await log.append('order', id, e);
+      for (let i = 0; i < completed; i++) {
+        await log.append('order', id, { type: 'intent', at: clock.now(), index: i, step: names[i]!, key: `${id}:${i}:${names[i]}` }, DEAD);
+        await log.append('order', id, { type: 'step', at: clock.now(), index: i, step: names[i]!, output: outputs[i] }, DEAD);
+      }
+      if (inFlight) await log.append('order', id, { type: 'intent', at: clock.now(), index: completed, step: names[completed]!, key: `${id}:${completed}:x` }, DEAD);
+      for (const e of extra) await log.append('order', id, e, DEAD);
+      await clock.advance(DEAD.leaseMs + 1);
     };
     return { log, undone, flow, write };
   }
 
-  it('compensates an unfinished saga from the memory log exactly once', async () => {
+  it('compensates an unfinished saga whose lease lapsed exactly once, the step in flight included', async () => {
     const seen = sagaEvents();
     const { log, undone, flow, write } = crashed();
-    await write('crashed-1', 2);
+    await write('crashed-1', 2, [], true);
     const [first, second] = await Promise.all([recoverSagas(flow), saga.recover(flow)]);
     expect([...first, ...second]).toEqual([{ sagaId: 'crashed-1', outcome: 'compensated', errors: [] }]);
-    expect(undone).toEqual(['charge 2->20', 'reserve 1->2']);
+    expect(undone).toEqual(['ship unknown', 'charge 2->20', 'reserve 1->2']);
     expect(await recoverSagas(flow)).toEqual([]);
-    expect(undone).toHaveLength(2);
+    expect(undone).toHaveLength(3);
     expect(await log.unfinished('order')).toEqual([]);
+    expect(seen.map((e) => e.type)).toEqual(['saga.takeover', 'saga.compensation', 'saga.compensation', 'saga.compensation', 'saga.finished']);
     expect(seen.at(-1)).toMatchObject({ type: 'saga.finished', outcome: 'compensated', recovered: true, sagaId: 'crashed-1' });
+    expect((await log.get('order', 'crashed-1'))?.entries.find((e) => e.type === 'takeover')).toMatchObject({ previous: DEAD.owner, direction: 'compensate' });
   });
 
-  it('does not compensate again a step the log records as compensated', async () => {
+  it('does not compensate again a step the log records as compensated, and goes on compensating', async () => {
     const { undone, flow, write } = crashed();
-    await write('half-done', 2, [{ type: 'compensated', at: Date.now(), index: 1, step: 'charge' }]);
+    await write('half-done', 2, [
+      { type: 'compensating', at: 0, error: { name: 'ServiceError', message: 'shipping down' } },
+      { type: 'compensated', at: 0, index: 1, step: 'charge' },
+    ]);
     expect(await recoverSagas(flow)).toEqual([{ sagaId: 'half-done', outcome: 'compensated', errors: [] }]);
     expect(undone).toEqual(['reserve 1->2']);
   });
 
   it('reports failures, including those recorded before the crash', async () => {
     const { flow, write } = crashed();
-    await write('bad', 2, [{ type: 'compensation_failed', at: Date.now(), index: 1, step: 'charge', error: 'card API down' }]);
+    await write('bad', 2, [{ type: 'compensation_failed', at: 0, index: 1, step: 'charge', error: 'card API down' }]);
     const [result] = await recoverSagas(flow);
     expect(result?.outcome).toBe('compensation_failed');
     expect((result?.errors[0] as Error).message).toContain('card API down');
@@ -414,8 +447,9 @@ describe('recoverSagas', () => {
 
   it('leaves a log that does not match the definition untouched', async () => {
     const { log, undone, flow } = crashed();
-    await log.append('order', 'old', { type: 'started', at: Date.now(), input: 1 });
-    await log.append('order', 'old', { type: 'step', at: Date.now(), index: 0, step: 'renamed', output: 2 });
+    await log.begin('order', 'old', { type: 'started', at: 0, input: 1 }, DEAD);
+    await log.append('order', 'old', { type: 'step', at: 0, index: 0, step: 'renamed', output: 2 }, DEAD);
+    await clock.advance(DEAD.leaseMs + 1);
     const [result] = await recoverSagas(flow);
     expect(result?.outcome).toBe('unrecoverable');
     expect((result?.errors[0] as Error).message).toContain('"renamed"');
@@ -426,11 +460,12 @@ describe('recoverSagas', () => {
   it('reads, claims and records in the log it is given', async () => {
     const { undone, flow } = crashed();
     const other = new MemorySagaLog({ retainFinished: 5 });
-    await other.append('order', 'elsewhere', { type: 'started', at: Date.now(), input: 1 });
-    await other.append('order', 'elsewhere', { type: 'step', at: Date.now(), index: 0, step: 'reserve', output: 2 });
+    await other.begin('order', 'elsewhere', { type: 'started', at: 0, input: 1 }, DEAD);
+    await other.append('order', 'elsewhere', { type: 'step', at: 0, index: 0, step: 'reserve', output: 2 }, DEAD);
+    await clock.advance(DEAD.leaseMs + 1);
     expect(await recoverSagas(flow, { log: other })).toEqual([{ sagaId: 'elsewhere', outcome: 'compensated', errors: [] }]);
     expect(undone).toEqual(['reserve 1->2']);
-    expect(other.get('order', 'elsewhere')?.entries.at(-1)).toMatchObject({ type: 'finished', outcome: 'compensated' });
+    expect((await other.get('order', 'elsewhere'))?.entries.at(-1)).toMatchObject({ type: 'finished', outcome: 'compensated' });
   });
 
   it('skips executions younger than olderThanMs', async () => {
@@ -438,9 +473,11 @@ describe('recoverSagas', () => {
     await write('recent', 1);
     expect(await recoverSagas(flow, { olderThanMs: 60_000 })).toEqual([]);
     expect(undone).toEqual([]);
+    await clock.advance(60_000);
+    expect(await recoverSagas(flow, { olderThanMs: 60_000 })).toHaveLength(1);
   });
 
-  it('never compensates twice when a live saga fails after recovery took over', async () => {
+  it('never takes over a live saga: its lease is renewed while it runs, however long', async () => {
     let release!: (e: Error) => void;
     const log = new MemorySagaLog();
     const undone: string[] = [];
@@ -449,14 +486,18 @@ describe('recoverSagas', () => {
         { name: 'a', step: (n: number) => n, compensate: () => void undone.push('a') },
         { name: 'b', step: () => new Promise<number>((_, reject) => (release = reject)) },
       ],
-      { name: 'slow', log },
+      { name: 'slow', log, leaseMs: 1_000 },
     );
     const live = flow.run(1).catch((e: unknown) => e);
     await vi.waitFor(() => expect(release).toBeTypeOf('function'));
-    expect(await recoverSagas(flow)).toHaveLength(1);
+    for (let i = 0; i < 10; i++) {
+      await clock.advance(700);
+      expect(await recoverSagas(flow)).toEqual([]);
+    }
     release(new Error('b failed late'));
     expect(((await live) as Error).message).toBe('b failed late');
     expect(undone).toEqual(['a']);
+    expect(clock.pending()).toBe(0);
   });
 });
 

@@ -1,4 +1,4 @@
-import { jsonSerializer, type SagaEntry, type SagaLog, type SagaRecord } from '@weft/core';
+import { jsonSerializer, SagaConflictError, type SagaEntry, type SagaLease, type SagaLog, type SagaRecord, type SagaStartedEntry } from '@weft/core';
 import { knownOptions, number, optionsObject } from '@weft/core/options';
 import { keyPart, tag } from '../internal/keys.js';
 import { defineScript, type WeftRedis } from '../weft-redis.js';
@@ -19,8 +19,10 @@ export interface RedisSagaLogOptions {
    */
   readonly ttlMs?: number;
   /**
-   * How long a finished execution's log is kept for inspection with `get()`; 0 deletes it at once.
-   * @default 0
+   * How long a finished execution's log is kept: starting the same execution ID within it replays
+   * the recorded outcome instead of running again, and `get()` can inspect it. 0 deletes it at
+   * once (a repeated ID then runs again).
+   * @default 86_400_000 (a day)
    */
   readonly retainFinishedMs?: number;
 }
@@ -28,18 +30,26 @@ export interface RedisSagaLogOptions {
 /** Saga records are written after a run timed out too (compensation), so the run's deadline does not bound them. */
 const OUTLIVE_RUN = { runDeadline: false } as const;
 
-const DEFAULTS = { ttlMs: 604_800_000, retainFinishedMs: 0 } as const satisfies Required<RedisSagaLogOptions>;
+const DEFAULTS = { ttlMs: 604_800_000, retainFinishedMs: 86_400_000 } as const satisfies Required<RedisSagaLogOptions>;
 
-// KEYS: open set, log list, claim. ARGV: sagaId, type, entry, at, ttl, retainFinished.
+// KEYS: open set, log list, lease. ARGV: sagaId, entry, at, ttl, owner, leaseMs.
+// Returns the existing entries when the ID was used, or 1 when it started (lease taken).
+const BEGIN = defineScript(`
+if redis.call('EXISTS', KEYS[2]) == 1 then return redis.call('LRANGE', KEYS[2], 0, -1) end
+redis.call('RPUSH', KEYS[2], ARGV[2])
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('SET', KEYS[3], ARGV[5], 'PX', ARGV[6])
+return 1
+`);
+
+// KEYS: open set, log list, lease. ARGV: sagaId, type, entry, at, ttl, retainFinished, owner, leaseMs.
 const APPEND = defineScript(`
-local exists = redis.call('EXISTS', KEYS[2]) == 1
-local open = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if ARGV[2] == 'started' then
-  if exists then return redis.error_reply('WEFT_SAGA_EXISTS execution already started') end
-else
-  if not exists then return redis.error_reply('WEFT_SAGA_UNKNOWN no such execution') end
-  if not open then return redis.error_reply('WEFT_SAGA_FINISHED execution already finished') end
-end
+if redis.call('EXISTS', KEYS[2]) == 0 then return redis.error_reply('WEFT_SAGA_UNKNOWN no such execution') end
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return redis.error_reply('WEFT_SAGA_LEASE_LOST execution finished by another owner') end
+local holder = redis.call('GET', KEYS[3])
+if holder and holder ~= ARGV[7] then return redis.error_reply('WEFT_SAGA_LEASE_LOST lease held by another owner') end
 redis.call('RPUSH', KEYS[2], ARGV[3])
 if ARGV[2] == 'finished' then
   redis.call('ZREM', KEYS[1], ARGV[1])
@@ -49,32 +59,37 @@ else
   redis.call('ZADD', KEYS[1], ARGV[4], ARGV[1])
   redis.call('PEXPIRE', KEYS[2], ARGV[5])
   redis.call('PEXPIRE', KEYS[1], ARGV[5])
+  redis.call('SET', KEYS[3], ARGV[7], 'PX', ARGV[8])
 end
 return 1
 `);
 
-// KEYS: open set, claim. ARGV: sagaId, owner, leaseMs.
+// KEYS: open set, lease. ARGV: sagaId, owner, leaseMs.
 const CLAIM = defineScript(`
 if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
-local current = redis.call('GET', KEYS[2])
-if current and current ~= ARGV[2] then return 0 end
+local holder = redis.call('GET', KEYS[2])
+if holder and holder ~= ARGV[2] then return 0 end
 redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
 return 1
 `);
 
 /**
- * A durable {@link SagaLog} in Redis, so that `recoverSagas()` (from `@weft/core`) run at start-up
- * in any process finds the executions a crashed process left half-done and compensates them. The
- * claim is atomic with a lease, so concurrent recoverers (and a live saga compensating itself)
- * compensate each execution once; compensations already recorded are not run again.
+ * A durable {@link SagaLog} in Redis, so that an execution whose process died is taken over by any
+ * live instance: resumed by a job engine re-running it, or compensated by `superviseSagas()` /
+ * `recoverSagas()` (from `@weft/core`). Starting, appending and claiming are Lua scripts, atomic
+ * with the lease: the lease is taken with the `started` entry, renewed by every write, and every
+ * write is fenced by it, so a live execution is never taken over and each is compensated once.
+ * Finished executions are kept `retainFinishedMs` so a repeated execution ID replays its outcome.
  *
- * **Failure.** When Redis is down or slow, `append` rejects: a saga cannot record its start, so it
- * refuses to start (its run rejects before any step runs). A saga already running whose later
- * appends fail compensates in process as usual; a recoverer that cannot claim leaves the execution
- * for the next attempt. Entries are encoded with `jsonSerializer` (Date, Map, Set, bigint survive).
+ * **Failure.** When Redis is down or slow, writes reject: a saga cannot record its start, so it
+ * refuses to start (its run rejects before any step runs); a saga whose intent cannot be written
+ * does not call the step and compensates what it did. A recoverer that cannot claim leaves the
+ * execution for the next scan. Entries are encoded with `jsonSerializer` (Date, Map, Set, bigint
+ * survive). Use the saga's `persist` option to keep secrets out: everything logged rests in Redis.
  *
- * Keys, one hash tag per saga name: `<prefix>:saga:{saga:<name>}:open` (a sorted set of
- * unfinished executions), `...:log:<id>` (a list of entries) and `...:claim:<id>`; all expire.
+ * Keys, one hash tag per saga name (so the scripts work on Redis Cluster):
+ * `<prefix>:saga:{saga:<name>}:open` (a sorted set of unfinished executions), `...:log:<id>`
+ * (a list of entries) and `...:claim:<id>` (the lease); all expire.
  *
  * @example
  * ```ts
@@ -97,15 +112,23 @@ export class RedisSagaLog implements SagaLog {
     this.retainFinishedMs = number('retainFinishedMs', o.retainFinishedMs, DEFAULTS.retainFinishedMs, { min: 0, integer: true });
   }
 
-  append(saga: string, sagaId: string, entry: SagaEntry): Promise<void> {
-    let text: string;
-    try {
-      text = jsonSerializer.serialize(entry);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  async begin(saga: string, sagaId: string, entry: SagaStartedEntry, lease: SagaLease): Promise<SagaRecord | undefined> {
+    const text = jsonSerializer.serialize(entry);
     const k = this.keys(saga, sagaId);
-    return this.redis.script(APPEND, [k.open, k.log, k.claim], [sagaId, entry.type, text, entry.at, this.ttlMs, this.retainFinishedMs], OUTLIVE_RUN).then(() => undefined);
+    const r = await this.redis.script<number | string[]>(BEGIN, [k.open, k.log, k.claim], [sagaId, text, entry.at, this.ttlMs, lease.owner, leaseMsOf(lease)], OUTLIVE_RUN);
+    if (r === 1) return undefined;
+    return { saga, sagaId, entries: (r as string[]).map((t) => jsonSerializer.deserialize(t) as SagaEntry) };
+  }
+
+  async append(saga: string, sagaId: string, entry: SagaEntry, lease: SagaLease): Promise<void> {
+    const text = jsonSerializer.serialize(entry);
+    const k = this.keys(saga, sagaId);
+    try {
+      await this.redis.script(APPEND, [k.open, k.log, k.claim], [sagaId, entry.type, text, entry.at, this.ttlMs, this.retainFinishedMs, lease.owner, leaseMsOf(lease)], OUTLIVE_RUN);
+    } catch (error) {
+      if (error instanceof Error && error.message.includes('WEFT_SAGA_LEASE_LOST')) throw new SagaConflictError(saga, sagaId, 'lease_lost', error);
+      throw error;
+    }
   }
 
   async unfinished(saga: string): Promise<ReadonlyArray<SagaRecord>> {
@@ -124,10 +147,10 @@ export class RedisSagaLog implements SagaLog {
     return out;
   }
 
-  claim(saga: string, sagaId: string, owner: string, leaseMs: number): Promise<boolean> {
-    if (typeof owner !== 'string' || owner === '') return Promise.reject(new TypeError(`Expected \`owner\` to be a non-empty string, got ${JSON.stringify(owner)}`));
+  claim(saga: string, sagaId: string, lease: SagaLease): Promise<boolean> {
+    if (typeof lease?.owner !== 'string' || lease.owner === '') return Promise.reject(new TypeError(`Expected \`lease.owner\` to be a non-empty string, got ${JSON.stringify(lease?.owner)}`));
     const k = this.keys(saga, sagaId);
-    return this.redis.script<number>(CLAIM, [k.open, k.claim], [sagaId, owner, Math.max(1, Math.ceil(leaseMs))], OUTLIVE_RUN).then((r) => r === 1);
+    return this.redis.script<number>(CLAIM, [k.open, k.claim], [sagaId, lease.owner, leaseMsOf(lease)], OUTLIVE_RUN).then((r) => r === 1);
   }
 
   /**
@@ -139,7 +162,7 @@ export class RedisSagaLog implements SagaLog {
    * ```
    */
   async get(saga: string, sagaId: string): Promise<SagaRecord | undefined> {
-    const raw = await this.redis.command<string[]>(['LRANGE', this.keys(saga, sagaId).log, 0, -1]);
+    const raw = await this.redis.command<string[]>(['LRANGE', this.keys(saga, sagaId).log, 0, -1], OUTLIVE_RUN);
     if (raw.length === 0) return undefined;
     return { saga, sagaId, entries: raw.map((t) => jsonSerializer.deserialize(t) as SagaEntry) };
   }
@@ -149,4 +172,8 @@ export class RedisSagaLog implements SagaLog {
     const id = keyPart(sagaId);
     return { open: this.redis.key('saga', t, 'open'), log: this.redis.key('saga', t, 'log', id), claim: this.redis.key('saga', t, 'claim', id) };
   }
+}
+
+function leaseMsOf(lease: SagaLease): number {
+  return Math.max(1, Math.ceil(lease.leaseMs));
 }
