@@ -198,6 +198,7 @@ export class WeftCollector {
   private readonly cacheSetFailures: ChildCache<CounterChild>;
   private readonly sagas: ChildCache<CounterChild>;
   private readonly sagaCompensations: ChildCache<CounterChild>;
+  private readonly sagaTakeovers: ChildCache<CounterChild>;
   private readonly cost: ChildCache<CounterChild>;
   private readonly tokens: ChildCache<CounterChild>;
   private readonly budgetUtilisation: ChildCache<GaugeChild>;
@@ -306,6 +307,7 @@ export class WeftCollector {
     this.cacheSetFailures = counterCache('cacheSetFailures');
     this.sagas = counterCache('sagas');
     this.sagaCompensations = counterCache('sagaCompensations');
+    this.sagaTakeovers = counterCache('sagaTakeovers');
     this.cost = counterCache('cost');
     this.tokens = counterCache('tokens');
     const utilisationGauge = gauge(M.budgetUtilisation);
@@ -482,6 +484,9 @@ export class WeftCollector {
         return;
       case 'saga.compensation':
         this.sagaCompensations.get4(e.workflow, e.saga, e.compensatedStep, e.outcome).inc();
+        return;
+      case 'saga.takeover':
+        this.sagaTakeovers.get3(e.workflow, e.saga, e.direction).inc();
         return;
       case 'cost.recorded': {
         const model = e.model ?? NO_MODEL_LABEL_VALUE;

@@ -19,6 +19,7 @@ const KINDS = {
   ROUTE_NOT_FOUND: 'route_not_found',
   BUDGET_EXCEEDED: 'budget_exceeded',
   COMPENSATION_FAILED: 'compensation_failed',
+  SAGA_CONFLICT: 'saga_conflict',
   NON_ERROR_THROWN: 'non_error_thrown',
 } as const satisfies Record<WeftErrorCode, string>;
 

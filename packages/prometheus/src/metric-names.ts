@@ -55,7 +55,7 @@ export const LABELS = {
   model: 'model',
   /** The cost's currency code, as written in the price table. */
   currency: 'currency',
-  /** Token direction: `input` or `output`. */
+  /** Token direction: `input` or `output`; for saga takeovers `resume` or `compensate`. */
   direction: 'direction',
   /** The budget's name. */
   budget: 'budget',
@@ -167,6 +167,7 @@ export const METRIC_DEFINITIONS = {
   cacheSetFailures: { name: 'weft_cache_set_failures_total', type: 'counter', labels: [L.workflow, L.cache, L.reason], help: 'Values a cache did not store, by reason: too_large, unserializable or store_error.' },
   sagas: { name: 'weft_sagas_total', type: 'counter', labels: [L.workflow, L.saga, L.outcome], help: 'Finished sagas, by outcome: completed, compensated or compensation_failed.' },
   sagaCompensations: { name: 'weft_saga_compensations_total', type: 'counter', labels: [L.workflow, L.saga, L.step, L.outcome], help: 'Compensations run by sagas, by compensated step and outcome (success or error).' },
+  sagaTakeovers: { name: 'weft_saga_takeovers_total', type: 'counter', labels: [L.workflow, L.saga, L.direction], help: 'Saga executions taken over from an instance whose lease lapsed (it died), by direction: resume (forward) or compensate.' },
   cost: { name: 'weft_cost_total', type: 'counter', labels: [L.workflow, L.step, L.model, L.currency], help: 'Cost recorded, in the currency the currency label names.' },
   tokens: { name: 'weft_tokens_total', type: 'counter', labels: [L.workflow, L.step, L.model, L.direction], help: 'Model tokens recorded with costs, by direction (input or output).' },
   budgetUtilisation: { name: 'weft_budget_utilisation_ratio', type: 'gauge', labels: [L.budget, L.scope], help: 'Last reported budget utilisation, spent / limit (1 = exhausted), by scope (run or window); for a budget kept per key, the highest among keys.' },
