@@ -155,6 +155,10 @@ export class WeftRedis {
   private readonly cluster: boolean;
   private readonly onError: (error: Error) => void;
   private subscriber: Client | undefined;
+  /** Settles once the subscriber's connect() does: a cluster can only subscribe after it. */
+  private subscriberConnecting: Promise<unknown> = Promise.resolve();
+  /** Whether a cluster client has its slot map (its 'connect' event). */
+  private clusterUp = false;
   private readonly channels = new Map<string, Set<(message: string) => void>>();
   private readonly readyListeners = new Set<() => void>();
   private closing: Promise<void> | undefined;
@@ -185,7 +189,16 @@ export class WeftRedis {
       this.client = createClient({ url, socket, disableOfflineQueue: true });
     }
     this.client.on('error', this.reportError);
-    this.client.on('ready', this.announceReady);
+    if (this.cluster) {
+      // A cluster emits no 'ready': 'connect' comes once it knows its nodes and slots. Before that
+      // (though already isOpen) it can route nothing: commands fail with a TypeError.
+      this.client.on('connect', () => {
+        this.clusterUp = true;
+        this.announceReady();
+      });
+    } else {
+      this.client.on('ready', this.announceReady);
+    }
     // connect() keeps retrying under reconnectStrategy; its failure is reported through 'error'.
     this.connecting = this.client.connect().then(noop, noop);
   }
@@ -193,7 +206,7 @@ export class WeftRedis {
   /** Whether the command connection is up right now. */
   get isReady(): boolean {
     if (this.closing !== undefined) return false;
-    return this.cluster ? (this.client as RedisClusterType).isOpen : (this.client as RedisClientType).isReady;
+    return this.cluster ? this.clusterUp && (this.client as RedisClusterType).isOpen : (this.client as RedisClientType).isReady;
   }
 
   /** Whether {@link WeftRedis.close} has been called. */
@@ -383,7 +396,7 @@ export class WeftRedis {
       // The subscriber keeps node-redis's offline queue: a SUBSCRIBE made while down is sent on connect.
       sub = this.subscriber = (this.client as RedisClientType).duplicate({ disableOfflineQueue: false }) as unknown as Client;
       sub.on('error', this.reportError);
-      sub.connect().then(noop, noop);
+      this.subscriberConnecting = sub.connect().then(noop, noop);
     }
     const dispatch = (message: string): void => {
       const set = this.channels.get(channel);
@@ -396,7 +409,17 @@ export class WeftRedis {
         }
       }
     };
-    sub.subscribe(channel, dispatch).then(noop, this.reportError);
+    if (!this.cluster) {
+      sub.subscribe(channel, dispatch).then(noop, this.reportError);
+      return;
+    }
+    // A cluster picks the node to subscribe on from its slot map, which it has only once connected
+    // (it has no offline queue for SUBSCRIBE); subscribe then, unless this channel was dropped meanwhile.
+    const set = this.channels.get(channel);
+    const cluster = sub;
+    this.subscriberConnecting
+      .then(() => (this.closing === undefined && this.channels.get(channel) === set ? cluster.subscribe(channel, dispatch) : undefined))
+      .then(noop, this.reportError);
   }
 
   private readonly reportError = (error: unknown): void => {
