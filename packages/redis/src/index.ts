@@ -13,8 +13,3 @@ export { shareCircuitBreaker } from './circuit-breaker/share-circuit-breaker.js'
 export type { ShareCircuitBreakerOptions, SharedCircuitBreaker } from './circuit-breaker/share-circuit-breaker.js';
 export { RedisSagaLog } from './saga/redis-saga-log.js';
 export type { RedisSagaLogOptions } from './saga/redis-saga-log.js';
-export { RedisDeadLetterStore } from './dead-letter/redis-dead-letter-store.js';
-export type { RedisDeadLetterStoreOptions } from './dead-letter/redis-dead-letter-store.js';
-export { deadLetter } from './dead-letter/dead-letter.js';
-export type { DeadLetterOptions } from './dead-letter/dead-letter.js';
-export type { DeadLetterStore, DeadLetterEntry, DeadLetterCapture, DeadLetterError } from './dead-letter/dead-letter-store.js';
