@@ -5,7 +5,7 @@ import { listenUrl } from '@weft/service-kit';
 import { RedisServer, redisServerGate } from '@weft/test-support';
 import { buildApp } from './app.js';
 import { loadConfig } from './config.js';
-import { DECLINED_CARD, UNDELIVERABLE_POSTCODE } from './simulated-services.js';
+import { DECLINED_CARD, startSimulatedServices, UNDELIVERABLE_POSTCODE, type SimulatedServices } from './simulated-services.js';
 import { ORDER_SAGA } from './workflow.js';
 
 async function boot(env: Record<string, string> = {}): Promise<{ app: FastifyInstance; url: string }> {
@@ -38,11 +38,31 @@ describe('orders (demo mode, in-memory saga log)', () => {
     const body = (await res.json()) as Record<string, string>;
     expect(body).toMatchObject({ orderId: 'ord-happy', correlationId: 'order-happy' });
     expect(journalOf('order-happy')).toEqual([`reserve ${body.reservationId}`, `charge ${body.chargeId}`, `ship ${body.shipmentId}`]);
+    expect(body.last4).toBe('4242');
+  });
+
+  it('places an order ID once: concurrent duplicates get 409, a later one the recorded outcome', async () => {
+    app.orders.services!.setLatency(50);
+    try {
+      const responses = await Promise.all(Array.from({ length: 5 }, () => order(url, { ...good, orderId: 'ord-dup' }, { 'x-correlation-id': 'order-dup' })));
+      const statuses = responses.map((r) => r.status).sort();
+      expect(statuses).toEqual([201, 409, 409, 409, 409]);
+      const first = (await responses.find((r) => r.status === 201)!.json()) as Record<string, string>;
+      const again = await order(url, { ...good, orderId: 'ord-dup' });
+      expect(again.status).toBe(201);
+      expect(await again.json()).toMatchObject({ orderId: 'ord-dup', chargeId: first.chargeId });
+      expect(app.orders.services!.journal.filter((e) => e.orderId === 'ord-dup').map((e) => e.action)).toEqual(['reserve', 'charge', 'ship']);
+      expect((await (await fetch(`${url}/v1/orders/ord-dup`)).json()) as object).toMatchObject({ status: 'completed', chargeId: first.chargeId });
+    } finally {
+      app.orders.services!.setLatency(0);
+    }
   });
 
   it('releases the stock when the payment fails, and answers 402', async () => {
-    const res = await order(url, { ...good, card: DECLINED_CARD }, { 'x-correlation-id': 'order-declined' });
+    const res = await order(url, { ...good, card: DECLINED_CARD, orderId: 'ord-declined' }, { 'x-correlation-id': 'order-declined' });
     expect(res.status).toBe(402);
+    // The same order again answers with its recorded outcome, and charges nothing.
+    expect((await order(url, { ...good, card: DECLINED_CARD, orderId: 'ord-declined' })).status).toBe(402);
     expect(await res.json()).toMatchObject({ error: 'payment_declined', compensated: true, correlationId: 'order-declined' });
     const journal = journalOf('order-declined');
     expect(journal).toHaveLength(2);
@@ -75,37 +95,72 @@ describe('orders (demo mode, in-memory saga log)', () => {
 });
 
 const redisGate = redisServerGate();
-describe.skipIf(redisGate.skip)('orders with the saga log in Redis', () => {
+describe.skipIf(redisGate.skip)('orders as BullMQ jobs, with the saga log in Redis', () => {
   let redis: RedisServer | undefined;
+  let services: SimulatedServices | undefined;
   let app: FastifyInstance | undefined;
   let url: string;
+  const prefix = `orders-test-${process.pid}`;
   beforeAll(async () => {
     if (redisGate.failure !== undefined) throw new Error(redisGate.failure);
     redis = await RedisServer.launch();
-    const prefix = `orders-test-${process.pid}`;
-    // A crash after the reservation: the saga started and reserved stock, then nothing.
+    services = await startSimulatedServices(0);
+    // A process killed after reserving stock: the saga started and reserved, then nothing. Its lease lapsed.
+    const reserved = await fetch(`${services.url}/inventory/reservations`, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': 'ord-crashed:0:reserve_stock' }, body: JSON.stringify({ orderId: 'ord-crashed' }) });
+    const reservationId = ((await reserved.json()) as { id: string }).id;
     const client = createWeftRedis({ url: redis.url, prefix });
     await client.ready(5_000);
     const log = new RedisSagaLog(client);
-    const input = { orderId: 'ord-crashed', ...good };
-    await log.append(ORDER_SAGA, 'ord-crashed', { type: 'started', at: Date.now() - 60_000, input });
-    await log.append(ORDER_SAGA, 'ord-crashed', { type: 'step', at: Date.now() - 59_000, index: 0, step: 'reserve_stock', output: { ...input, reservationId: 'res_crashed' } });
+    const lease = { owner: 'dead-1/x', leaseMs: 1 };
+    const input = { orderId: 'ord-crashed', sku: 'tea', quantity: 1, cardToken: 'tok_x', last4: '4242', postcode: '10115' };
+    await log.begin(ORDER_SAGA, 'ord-crashed', { type: 'started', at: Date.now() - 60_000, input, owner: lease.owner }, lease);
+    await log.append(ORDER_SAGA, 'ord-crashed', { type: 'intent', at: Date.now() - 60_000, index: 0, step: 'reserve_stock', key: 'ord-crashed:0:reserve_stock' }, lease);
+    await log.append(ORDER_SAGA, 'ord-crashed', { type: 'step', at: Date.now() - 59_000, index: 0, step: 'reserve_stock', output: { ...input, reservationId } }, lease);
     await client.close();
-    ({ app, url } = await boot({ REDIS_URL: redis.url, REDIS_PREFIX: prefix }));
+    ({ app, url } = await boot({ REDIS_URL: redis.url, REDIS_PREFIX: prefix, ORDERS_SERVICES_URL: services.url, SUPERVISE_AFTER_MS: '0', SHUTDOWN_TIMEOUT_MS: '2000' }));
   });
   afterAll(async () => {
     await app?.close();
+    await services?.close();
     await redis?.kill();
   });
 
-  it('recovers an execution a crash left unfinished at start-up, releasing its stock', () => {
+  it('compensates at start-up an execution a dead instance left, releasing its stock', () => {
     expect(app!.orders.recovered).toEqual([{ sagaId: 'ord-crashed', outcome: 'compensated', errors: [] }]);
-    expect(app!.orders.services!.journal.map((e) => `${e.action} ${e.id}`)).toContain('release res_crashed');
+    expect(services!.journal.filter((e) => e.orderId === 'ord-crashed').map((e) => e.action)).toEqual(['reserve', 'release']);
   });
 
-  it('places orders with the log in Redis, and readiness answers 503 with the reason once Redis drops', async () => {
+  it('places orders through the queue, replays a duplicate, and answers a declined card with 402', async () => {
+    const res = await order(url, { ...good, orderId: 'ord-q1' }, { 'x-correlation-id': 'order-q1' });
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as Record<string, string>;
+    const again = await order(url, { ...good, orderId: 'ord-q1' });
+    expect(again.status).toBe(201);
+    expect(await again.json()).toMatchObject({ chargeId: body.chargeId });
+    expect(services!.journal.filter((e) => e.orderId === 'ord-q1').map((e) => `${e.action} ${e.correlationId}`)).toEqual(['reserve order-q1', 'charge order-q1', 'ship order-q1']);
+    const declined = await order(url, { ...good, card: DECLINED_CARD, orderId: 'ord-q2' });
+    expect(declined.status).toBe(402);
+    expect((await order(url, { ...good, card: DECLINED_CARD, orderId: 'ord-q2' })).status).toBe(402);
+    expect(await app!.orders.queue!.deadLetters.list()).toEqual([]);
+  });
+
+  it('keeps the card number out of every Redis key: saga log and job data', async () => {
+    const client = createWeftRedis({ url: redis!.url, prefix });
+    await client.ready(5_000);
+    try {
+      const keys = await client.command<string[]>(['KEYS', '*']);
+      expect(keys.some((k) => k.includes(':saga:'))).toBe(true);
+      expect(keys.some((k) => k.includes(ORDER_SAGA) && !k.includes(':saga:'))).toBe(true);
+      const dump = (await Promise.all(keys.map((k) => client.command<string | null>(['DUMP', k])))).join('');
+      expect(dump).not.toContain(good.card);
+      expect(dump).not.toContain(DECLINED_CARD);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('answers readiness 503 with the reason once Redis drops', async () => {
     expect((await fetch(`${url}/health/ready`)).status).toBe(200);
-    expect((await order(url, good)).status).toBe(201);
     await redis!.kill();
     let res: Response | undefined;
     for (let i = 0; i < 40; i++) {

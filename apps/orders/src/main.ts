@@ -19,7 +19,7 @@ await runService({
     '',
     `Weft orders listening on ${url}`,
     app.orders.services ? `  demo mode: simulated inventory, payments and shipping at ${app.orders.services.url}` : `  services: ${config.servicesUrl}`,
-    `  saga log: ${app.orders.redis ? 'Redis' : 'in memory'}; recovered at start-up: ${app.orders.recovered.length}`,
+    `  role: ${config.role}; orders run ${app.orders.queue ? 'as BullMQ jobs' : 'in process'}; saga log: ${app.orders.redis ? 'Redis' : 'in memory'}; recovered at start-up: ${app.orders.recovered.length}`,
     '',
     'Try it (card 4000000000000002 is declined, postcode 00000 cannot be shipped to):',
     `  curl -s ${url}/v1/orders -H 'content-type: application/json' -d '{"sku":"tea","quantity":2,"card":"4242424242424242","postcode":"10115"}'`,

@@ -41,9 +41,11 @@ export interface DurableOptions {
   readonly keepFailedMs?: number;
   /**
    * Whether an error the workflow threw is its answer (recorded as the job's result, not retried,
-   * not dead-lettered) rather than a failure of the job. @default errors `classifyError` calls permanent
+   * not dead-lettered) rather than a failure of the job. For a saga, ask its log whether the
+   * execution finished: then the error is its outcome, and running it again would only replay it.
+   * @default errors `classifyError` calls permanent
    */
-  readonly settle?: (error: Error) => boolean;
+  readonly settle?: (error: Error, input: unknown) => boolean | Promise<boolean>;
 }
 
 /** Options for {@link Durable.run}. */
@@ -136,7 +138,7 @@ export class Durable<I, O> {
   readonly name: string;
   private readonly connection: ConnectionOptions;
   private readonly prefix: string;
-  private readonly settle: (error: Error) => boolean;
+  private readonly settle: (error: Error, input: unknown) => boolean | Promise<boolean>;
   private readonly attempts: number;
   private readonly workers = new Set<DurableWorker>();
   private readonly emitter = new EventEmitter();
@@ -157,8 +159,8 @@ export class Durable<I, O> {
     const backoffMs = number('backoffMs', o.backoffMs, DEFAULTS.backoffMs, { min: 0, integer: true });
     const keepCompletedMs = number('keepCompletedMs', o.keepCompletedMs, DEFAULTS.keepCompletedMs, { min: 1_000, integer: true });
     const keepFailedMs = number('keepFailedMs', o.keepFailedMs, DEFAULTS.keepFailedMs, { min: 1_000, integer: true });
-    if (o.settle !== undefined && typeof o.settle !== 'function') fail('settle', 'a function (error) => boolean', o.settle);
-    this.settle = (o.settle as ((e: Error) => boolean) | undefined) ?? ((e) => classifyError(e).class === 'permanent');
+    if (o.settle !== undefined && typeof o.settle !== 'function') fail('settle', 'a function (error, input) => boolean', o.settle);
+    this.settle = (o.settle as DurableOptions['settle']) ?? ((e) => classifyError(e).class === 'permanent');
     this.queue = new Queue(this.name, {
       connection: this.connection,
       prefix: this.prefix,
@@ -239,11 +241,11 @@ export class Durable<I, O> {
       close: async ({ timeoutMs } = {}) => {
         this.workers.delete(handle);
         if (timeoutMs === undefined) return worker.close();
-        let timer: NodeJS.Timeout | undefined;
-        const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(r, timeoutMs, 'timeout')));
-        const r = await Promise.race([worker.close(), timedOut]);
-        clearTimeout(timer);
-        if (r === 'timeout') await worker.close(true);
+        if ((await within(worker.close(), timeoutMs)) === 'timeout') {
+          // Redis unreachable, or jobs that outlast the timeout: drop the connection; the jobs' locks lapse.
+          await within(worker.close(true), 1_000);
+          await within(worker.disconnect(), 1_000);
+        }
       },
     };
     this.workers.add(handle);
@@ -283,11 +285,19 @@ export class Durable<I, O> {
     },
   };
 
-  /** Closes this process's workers (waiting for their active jobs), the queue and its connections. */
-  async close(): Promise<void> {
-    await Promise.all([...this.workers].map((w) => w.close()));
-    await this.queueEvents?.close();
-    await this.queue.close();
+  /**
+   * Closes this process's workers (waiting for their active jobs), the queue and its connections.
+   * With `timeoutMs`, whatever has not closed by then is disconnected (a worker's jobs are then
+   * taken over by another worker), so a shutdown never hangs on an unreachable Redis.
+   */
+  async close(options: { readonly timeoutMs?: number } = {}): Promise<void> {
+    const { timeoutMs } = options;
+    await Promise.all([...this.workers].map((w) => w.close(timeoutMs === undefined ? {} : { timeoutMs })));
+    for (const part of [this.queueEvents, this.queue]) {
+      if (part === undefined) continue;
+      if (timeoutMs === undefined) await part.close();
+      else if ((await within(part.close(), timeoutMs)) === 'timeout') await within(part.disconnect(), 1_000);
+    }
   }
 
   private async events(): Promise<QueueEvents> {
@@ -309,7 +319,8 @@ export class Durable<I, O> {
       return { ok: true, output };
     } catch (thrown) {
       const error = answerOf(toError(thrown));
-      if (this.settle(error)) return { ok: false, error: errorToJson(error) };
+      // When the check itself fails (its store is down), the job is retried: nothing is lost.
+      if (await Promise.resolve(this.settle(error, input)).catch(() => false)) return { ok: false, error: errorToJson(error) };
       // BullMQ retries it with backoff, then moves it to the failed set.
       throw error;
     }
@@ -402,6 +413,17 @@ function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
       (e: unknown) => (signal.removeEventListener('abort', onAbort), reject(e)),
     );
   });
+}
+
+/** Resolves with the promise's settlement, or 'timeout' after `ms`; never rejects, leaves no timer. */
+async function within(promise: Promise<unknown>, ms: number): Promise<'done' | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(r, ms, 'timeout')));
+  try {
+    return await Promise.race([promise.then(() => 'done' as const, () => 'done' as const), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function noop(): void {}
