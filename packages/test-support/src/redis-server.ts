@@ -1,6 +1,9 @@
 import { gate, type Gate } from './gate.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /**
  * A free TCP port on loopback.
@@ -58,7 +61,7 @@ function answersPing(port: number): Promise<boolean> {
 }
 
 /**
- * A dedicated `redis-server --save '' --appendonly no` on one loopback port, for tests and
+ * A dedicated `redis-server --save ''` (no persistence, or an fsync-always append-only file) on one loopback port, for tests and
  * scenarios that kill Redis and start it again on the same port.
  *
  * @example
@@ -71,11 +74,22 @@ function answersPing(port: number): Promise<boolean> {
  */
 export class RedisServer {
   private child: ChildProcess | undefined;
-  constructor(readonly port: number) {}
+  private readonly dir: string | undefined;
+  /**
+   * @param port the loopback port
+   * @param options `appendOnly`: keep an append-only file (fsync on every write) in a temporary
+   *   directory, so data survives `kill()` and `start()`, as a durable production Redis would
+   */
+  constructor(
+    readonly port: number,
+    options: { readonly appendOnly?: boolean } = {},
+  ) {
+    this.dir = options.appendOnly ? mkdtempSync(join(tmpdir(), 'weft-redis-aof-')) : undefined;
+  }
 
   /** Starts one on a free port and waits until it answers PING. */
-  static async launch(): Promise<RedisServer> {
-    const server = new RedisServer(await freePort());
+  static async launch(options: { readonly appendOnly?: boolean } = {}): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), options);
     await server.start();
     return server;
   }
@@ -88,7 +102,8 @@ export class RedisServer {
   /** Starts (or restarts) the server and waits until it answers PING. Idempotent while running. */
   async start(): Promise<void> {
     if (this.child !== undefined) return;
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], { stdio: 'ignore' });
+    const persistence = this.dir === undefined ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', this.dir];
+    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--daemonize', 'no'], { stdio: 'ignore' });
     const started = Date.now();
     while (!(await answersPing(this.port))) {
       if (Date.now() - started > 10_000) {
@@ -97,6 +112,12 @@ export class RedisServer {
       }
       await new Promise((r) => setTimeout(r, 25));
     }
+  }
+
+  /** Kills it and removes its append-only file, if any. */
+  async stop(): Promise<void> {
+    await this.kill();
+    if (this.dir !== undefined) rmSync(this.dir, { recursive: true, force: true });
   }
 
   /** Kills it (SIGKILL) and waits for the exit. Idempotent. */
