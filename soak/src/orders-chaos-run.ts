@@ -1,6 +1,7 @@
 /**
- * `npm run chaos:orders [-- --orders 1500 --kills 8 --kill-redis]`: the orders chaos run (see
- * orders-chaos.ts). Progress goes to stderr; stdout gets exactly one line:
+ * `npm run chaos:orders [-- --orders 1500 --kills 8 --kill-redis [--no-aof]]`: the orders chaos run
+ * (see orders-chaos.ts). `--kill-redis` kills Redis mid-load and restarts it from its append-only
+ * file; with `--no-aof` it restarts empty, to show what a Redis without persistence loses. Progress goes to stderr; stdout gets exactly one line:
  *
  *   orders: <n> completed, <n> compensated, <n> half-undone, <n> duplicated effects, <n> live sagas taken over
  *
@@ -18,6 +19,7 @@ const { values } = parseArgs({
     kills: { type: 'string', default: '8' },
     'kill-every-ms': { type: 'string', default: '2500' },
     'kill-redis': { type: 'boolean', default: false },
+    'no-aof': { type: 'boolean', default: false },
     'latency-ms': { type: 'string', default: '20' },
   },
 });
@@ -39,12 +41,13 @@ const report = await runOrdersChaos({
   kills: n('kills', 0),
   killEveryMs: n('kill-every-ms', 100),
   killRedis: values['kill-redis'] === true,
+  redisAof: values['no-aof'] !== true,
   serviceLatencyMs: n('latency-ms', 0),
   log: (line) => console.error(`[chaos:orders] ${line}`),
 });
 console.error(
-  `[chaos:orders] ${report.kills} process kills, ${report.redisKills} Redis kills, ${report.takeovers} takeovers of dead instances' sagas, ${report.neverStarted} orders never started (refused before the saga began), answers ${JSON.stringify(report.answers)}, card number in Redis: ${report.cardInRedis ? 'YES' : 'no'}`,
+  `[chaos:orders] ${report.kills} process kills, ${report.redisKills} Redis kills, ${report.takeovers} takeovers of dead instances' sagas, ${report.neverStarted} orders never started (refused before the saga began), ${report.recordsLost} placed orders whose saga record was lost, answers ${JSON.stringify(report.answers)}, card number in Redis: ${report.cardInRedis ? 'YES' : 'no'}`,
 );
 for (const p of report.problems) console.error(`[chaos:orders] problem: ${p}`);
 console.log(report.line);
-process.exit(report.halfUndone + report.duplicatedEffects + report.liveTakeovers > 0 || report.cardInRedis ? 1 : 0);
+process.exit(report.halfUndone + report.duplicatedEffects + report.liveTakeovers + report.recordsLost > 0 || report.cardInRedis ? 1 : 0);

@@ -15,6 +15,7 @@ describe.skipIf(gate.skip)('orders under SIGKILL (chaos, short)', () => {
     expect(report.problems, lines.join('\n')).toEqual([]);
     expect(report.kills).toBeGreaterThanOrEqual(5);
     expect(report.completed + report.compensated + report.neverStarted).toBe(150);
+    expect(report.recordsLost).toBe(0);
     expect(report.compensated).toBeGreaterThan(0);
     expect(report.halfUndone).toBe(0);
     expect(report.duplicatedEffects).toBe(0);

@@ -25,8 +25,14 @@ export interface OrdersChaosOptions {
   readonly kills: number;
   /** Milliseconds between kills. */
   readonly killEveryMs: number;
-  /** Kill Redis mid-load and restart it (its append-only file keeps what was acknowledged). */
+  /** Kill Redis mid-load and restart it. */
   readonly killRedis: boolean;
+  /**
+   * Whether Redis keeps an append-only file (fsync on every write), so a restart loses nothing it
+   * acknowledged. Without it a restarted Redis is empty: the run shows what that loses.
+   * @default true
+   */
+  readonly redisAof?: boolean;
   /** Latency the simulated services add to every call, so kills land mid-saga. */
   readonly serviceLatencyMs: number;
   /** Progress lines go here. */
@@ -44,6 +50,8 @@ export interface OrdersChaosReport {
   readonly redisKills: number;
   readonly takeovers: number;
   readonly neverStarted: number;
+  /** Orders whose steps all took effect but whose saga record is gone (Redis restarted without persistence). */
+  readonly recordsLost: number;
   readonly answers: Readonly<Record<string, number>>;
   /** Every key in Redis after the run, searched for the test card numbers. */
   readonly cardInRedis: boolean;
@@ -92,7 +100,8 @@ function spawnNode(script: string, env: Record<string, string>, ready: RegExp, l
 
 /** Runs the scenario and reconciles it. */
 export async function runOrdersChaos(o: OrdersChaosOptions): Promise<OrdersChaosReport> {
-  const redis = await RedisServer.launch({ appendOnly: o.killRedis });
+  const aof = o.redisAof ?? true;
+  const redis = await RedisServer.launch({ appendOnly: aof });
   const procs: Proc[] = [];
   let services: ChildProcess | undefined;
   let client: WeftRedis | undefined;
@@ -131,7 +140,7 @@ export async function runOrdersChaos(o: OrdersChaosOptions): Promise<OrdersChaos
       await start(p);
       procs.push(p);
     }
-    o.log(`started 2 API instances, 2 workers, the services and Redis (${o.killRedis ? 'append-only, killed mid-load' : 'no persistence'})`);
+    o.log(`started 2 API instances, 2 workers, the services and Redis (${aof ? 'append-only, fsync always' : 'no persistence'}${o.killRedis ? ', killed mid-load' : ''})`);
 
     // --- load -----------------------------------------------------------------------------------
     const answers: Record<string, number> = {};
@@ -190,14 +199,6 @@ export async function runOrdersChaos(o: OrdersChaosOptions): Promise<OrdersChaos
     const killer = (async () => {
       while (!loadDone || kills < o.kills) {
         await sleep(o.killEveryMs);
-        if (o.killRedis && redisKills === 0 && kills >= Math.floor(o.kills / 2)) {
-          o.log('killing Redis (SIGKILL), restarting it in 1 s');
-          redisKills++;
-          await redis.kill();
-          await sleep(1_000);
-          await redis.start();
-          continue;
-        }
         const victim = procs[Math.floor(Math.random() * procs.length)]!;
         const instance = `${victim.name}-g${victim.generation}`;
         killed.add(instance);
@@ -210,9 +211,19 @@ export async function runOrdersChaos(o: OrdersChaosOptions): Promise<OrdersChaos
         await start(victim);
       }
     })();
+    // Redis dies when half the orders have been sent: mid-load, with sagas and jobs in flight.
+    const redisKiller = (async () => {
+      if (!o.killRedis) return;
+      while (next < o.orders / 2) await sleep(20);
+      o.log(`killing Redis (SIGKILL) after ${next} orders were sent; restarting it in 1 s`);
+      redisKills++;
+      await redis.kill();
+      await sleep(1_000);
+      await redis.start();
+    })();
     await Promise.all(Array.from({ length: o.concurrency }, runner));
     loadDone = true;
-    await killer;
+    await Promise.all([killer, redisKiller]);
     o.log(`load done: ${attempted.size} order IDs, answers ${JSON.stringify(answers)}; waiting for leases to lapse and work to settle`);
 
     // --- settle -------------------------------------------------------------------------------
@@ -258,6 +269,7 @@ export async function runOrdersChaos(o: OrdersChaosOptions): Promise<OrdersChaos
     let liveTakeovers = 0;
     let takeovers = 0;
     let neverStarted = 0;
+    let recordsLost = 0;
     const problems: string[] = [];
     const problem = (p: string): void => {
       halfUndone++;
@@ -290,8 +302,15 @@ export async function runOrdersChaos(o: OrdersChaosOptions): Promise<OrdersChaos
         if (active.length > 0) problem(`${orderId}: ${outcome}, but ${active.join(', ')} still in effect`);
         if (told201.has(orderId)) problem(`${orderId}: the client was told 201, but the order was ${outcome}`);
       } else if (outcome === 'none') {
-        neverStarted++;
-        if (active.length > 0) problem(`${orderId}: no saga record, but ${active.join(', ')} in effect`);
+        // Every step in effect and no record: a whole order whose record Redis lost (a restart
+        // without persistence). Not half-undone, but its ID would now run again.
+        if (active.length === 3) {
+          recordsLost++;
+          if (problems.length < 20) problems.push(`${orderId}: placed, but its saga record is gone`);
+        } else {
+          neverStarted++;
+          if (active.length > 0) problem(`${orderId}: no saga record, but ${active.join(', ')} in effect`);
+        }
       } else problem(`${orderId}: still unfinished after the settle wait (${active.join(', ') || 'no effects'})`);
     }
     const keys = await client.command<string[]>(['KEYS', '*']);
@@ -301,7 +320,7 @@ export async function runOrdersChaos(o: OrdersChaosOptions): Promise<OrdersChaos
       if (dump !== null && (dump.includes(CARD) || dump.includes(DECLINED))) cardInRedis = true;
     }
     const line = `orders: ${completed} completed, ${compensated} compensated, ${halfUndone} half-undone, ${duplicatedEffects} duplicated effects, ${liveTakeovers} live sagas taken over`;
-    return { completed, compensated, halfUndone, duplicatedEffects, liveTakeovers, kills, redisKills, takeovers, neverStarted, answers, cardInRedis, problems, line };
+    return { completed, compensated, halfUndone, duplicatedEffects, liveTakeovers, kills, redisKills, takeovers, neverStarted, recordsLost, answers, cardInRedis, problems, line };
   } finally {
     await client?.close();
     for (const p of procs) p.child?.kill('SIGKILL');
