@@ -62,6 +62,8 @@ export interface MonitoringConfig {
     readonly budgetWarnUtilisation: number;
     /** Failed compensations tolerated in the compensation window. @default 0 */
     readonly compensationFailures: number;
+    /** Jobs waiting in a durable queue above which a growing backlog alerts. @default 100 */
+    readonly queueBacklog: number;
   };
   /** How long each condition must hold. */
   readonly alerts: {
@@ -75,6 +77,7 @@ export interface MonitoringConfig {
     readonly budgetExhaustionPredicted: AlertTiming;
     readonly budgetExhausted: AlertTiming;
     readonly compensationFailures: AlertTiming;
+    readonly queueBacklog: AlertTiming;
     readonly targetDown: AlertTiming;
   };
   /** Dashboard settings. */
@@ -110,6 +113,7 @@ export const CONFIG = {
     budgetHorizonSeconds: 4 * 3600,
     budgetWarnUtilisation: 0.8,
     compensationFailures: 0,
+    queueBacklog: 100,
   },
   alerts: {
     workflowErrorRatio: { for: '10m' },
@@ -121,6 +125,7 @@ export const CONFIG = {
     budgetExhaustionPredicted: { for: '15m' },
     budgetExhausted: { for: '0s' },
     compensationFailures: { for: '0s' },
+    queueBacklog: { for: '5m' },
     targetDown: { for: '2m' },
   },
   dashboards: { refresh: '30s', from: 'now-3h' },

@@ -1,4 +1,4 @@
-import { LABELS, METRIC_DEFINITIONS } from '@weft/prometheus';
+import { LABELS, METRIC_DEFINITIONS, QUEUE_METRICS } from '@weft/prometheus';
 import { describe, expect, it } from 'vitest';
 import { alertSpecs } from './alerts/alerts.js';
 import { CONFIG } from './config.js';
@@ -11,6 +11,7 @@ import { recordingRules, SERVICE_METRICS, UP } from './promql.js';
 const allowed = new Set<string>([
   ...Object.values(METRIC_DEFINITIONS).flatMap((d) => (d.type === 'histogram' ? [`${d.name}_bucket`, `${d.name}_count`, `${d.name}_sum`] : [d.name])),
   ...recordingRules(CONFIG).map((r) => r.record),
+  ...Object.values(QUEUE_METRICS).flatMap((n) => (n.endsWith('_seconds') ? [`${n}_bucket`, `${n}_count`, `${n}_sum`] : [n])),
   ...Object.values(SERVICE_METRICS).flatMap((n) => (n.endsWith('_seconds') && n.startsWith('http_') ? [`${n}_bucket`, `${n}_count`, `${n}_sum`] : [n])),
   UP,
 ]);
@@ -34,7 +35,7 @@ describe('metric names', () => {
   });
 
   it('every label a panel groups by is one @weft/prometheus defines or one Prometheus and the service add', () => {
-    const known = new Set<string>([...Object.values(LABELS), 'job', 'instance', 'le', 'route', 'status', 'method']);
+    const known = new Set<string>([...Object.values(LABELS), 'job', 'instance', 'le', 'route', 'status', 'method', 'queue']);
     const queries = dashboardSpecs(CONFIG).flatMap(({ spec }) => panelQueries(spec));
     const grouped = queries.flatMap((q) => [...q.expr.matchAll(/\b(?:by|without|on|ignoring)\s*\(([^)]*)\)/g)].flatMap((m) => m[1]!.split(',').map((l) => l.trim()).filter(Boolean)));
     expect(grouped.filter((l) => !known.has(l))).toEqual([]);

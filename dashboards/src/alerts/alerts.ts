@@ -2,7 +2,7 @@
  * Weft's alerts: each with its expression (built from the same PromQL as the panel it links to), its
  * runbook, and the promtool cases that prove it stays silent and fires.
  */
-import { LABELS as L, METRICS } from '@weft/prometheus';
+import { LABELS as L, METRICS, QUEUE_METRICS as QM } from '@weft/prometheus';
 import type { MonitoringConfig } from '../config.js';
 import { sel, shared, UP } from '../promql.js';
 
@@ -405,10 +405,10 @@ export function alertSpecs(config: MonitoringConfig): AlertSpec[] {
         check: [
           '**Saga outcomes**: which saga, and which step\'s compensation fails (`compensate <step>: error`).',
           'The logs for `CompensationError`: each failed compensation is listed with its cause and the saga execution ID.',
-          'The saga log: executions left in `compensating` are retried by `recoverSagas` on the next start.',
+          'The saga log (`GET /v1/orders/<id>` in the orders service, or `RedisSagaLog.get`): a `compensation_failed` entry names the step and the error. An execution whose instance died mid-compensation is not a failure: `superviseSagas` takes it over once its lease lapses and goes on compensating.',
         ],
         act: [
-          'Fix what the compensation calls (the dependency, or a non-idempotent undo), then run recovery.',
+          'Fix what the compensation calls (the dependency, or an undo that does not tolerate "nothing to undo"): compensations are called by idempotency key and must be idempotent.',
           'Reconcile by hand the executions that recovery cannot finish.',
         ],
       },
@@ -430,6 +430,50 @@ export function alertSpecs(config: MonitoringConfig): AlertSpec[] {
             labels: { severity: 'critical', job: 'weft-gateway', workflow: 'answer', saga: 'order' },
             summary: 'Saga order failed to compensate',
             description: `3 runs of saga order in answer on weft-gateway failed and could not undo their completed steps in the last ${config.windows.compensation}: data may be left half-done.`,
+          },
+        },
+      },
+    },
+    {
+      name: 'WeftQueueBacklogGrowing',
+      file: 'weft-queue-backlog-growing',
+      severity: 'warning',
+      // Any job: every service that runs durable queues reports them. Each instance reports the
+      // same shared counts, hence max, not sum.
+      expr: `(max by (job, queue) (${QM.jobs}{${L.state}=~"waiting|prioritized"}) > ${t.queueBacklog}) and (max by (job, queue) (delta(${QM.jobs}{${L.state}=~"waiting|prioritized"}[10m])) > 0)`,
+      for: a.queueBacklog.for,
+      summary: 'Queue {{ $labels.queue }} is backing up',
+      description: `{{ $value }} jobs wait in queue {{ $labels.queue }} ({{ $labels.job }}), over ${t.queueBacklog} and still growing: workers are not keeping up, or none is running.`,
+      panel: { dashboard: 'weft-workflows', key: 'queueBacklog' },
+      runbook: {
+        meaning: `More than ${t.queueBacklog} jobs have been waiting in a durable queue, and the backlog has grown over the last 10 minutes, for ${a.queueBacklog.for}. Callers that run and wait get 202 (pending) instead of an answer; work is delayed, not lost: jobs stay in Redis until a worker takes them.`,
+        check: [
+          '**Queue backlog**: waiting against active. Active near 0 means no worker is taking jobs; active at the workers\u2019 concurrency means they are saturated.',
+          '**Job outcomes and stalls**: many `retried` or `stalled` means attempts fail or workers die (look at **Dead-letter queue** too).',
+          '**Job duration p95**: a slower dependency makes every job take longer.',
+          'The worker Deployment: are the pods running, ready, restarting?',
+        ],
+        act: [
+          'No worker running: start the worker Deployment (`ORDERS_ROLE=worker`).',
+          'Workers saturated: scale the worker Deployment out, or raise `WORKER_CONCURRENCY` if the dependencies can take it.',
+          'Jobs failing and retrying: fix the dependency; then replay the dead-letter queue.',
+        ],
+      },
+      tests: {
+        silent: {
+          evalTime: '20m',
+          series: [{ series: `${QM.jobs}{job="weft-orders", instance="orders:3001", queue="place_order", state="waiting"}`, values: '500-10x25' }],
+        },
+        fires: {
+          evalTime: '20m',
+          series: [
+            { series: `${QM.jobs}{job="weft-orders", instance="orders:3001", queue="place_order", state="waiting"}`, values: '100+10x25' },
+            { series: `${QM.jobs}{job="weft-orders", instance="orders-worker:3001", queue="place_order", state="waiting"}`, values: '100+10x25' },
+          ],
+          expected: {
+            labels: { severity: 'warning', job: 'weft-orders', queue: 'place_order' },
+            summary: 'Queue place_order is backing up',
+            description: `300 jobs wait in queue place_order (weft-orders), over ${t.queueBacklog} and still growing: workers are not keeping up, or none is running.`,
           },
         },
       },

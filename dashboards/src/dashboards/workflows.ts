@@ -1,4 +1,4 @@
-import { LABELS as L, METRICS } from '@weft/prometheus';
+import { LABELS as L, METRICS, QUEUE_METRICS as QM } from '@weft/prometheus';
 import type { MonitoringConfig } from '../config.js';
 import type { DashboardSpec } from '../grafana.js';
 import { recordNames, sel, shared } from '../promql.js';
@@ -200,6 +200,50 @@ export function workflowsDashboard(config: MonitoringConfig): DashboardSpec {
             queries: [
               { expr: `sum by (${L.saga}, ${L.outcome}) (rate(${METRICS.sagas}${sel(BY_WORKFLOW)}${RATE}))`, legend: '{{saga}} {{outcome}}' },
               { expr: `sum by (${L.saga}, ${L.step}, ${L.outcome}) (rate(${METRICS.sagaCompensations}${sel(BY_WORKFLOW)}${RATE}))`, legend: '{{saga}} compensate {{step}}: {{outcome}}' },
+            ],
+          },
+        ],
+      },
+      {
+        title: 'Durable queues',
+        panels: [
+          {
+            key: 'queueBacklog',
+            title: 'Queue backlog',
+            description: `Jobs by state in each durable queue (BullMQ): waiting, prioritized, delayed (backing off before a retry) and active. Every instance reports the same shared counts, so the panel takes the highest. The line is the backlog alert threshold, ${t.queueBacklog} waiting jobs.`,
+            type: 'timeseries',
+            unit: 'short',
+            thresholds: [{ value: t.queueBacklog, color: 'red' }],
+            queries: [{ expr: `max by (queue, ${L.state}) (${QM.jobs}${sel(`${BY_TARGET}, ${L.state}=~"waiting|prioritized|delayed|active"`)})`, legend: '{{queue}} {{state}}' }],
+          },
+          {
+            key: 'queueOutcomes',
+            title: 'Job outcomes and stalls',
+            description: "Job attempts finished per second: completed, settled (the workflow's own refusal, recorded and not retried), retried and failed for good (into the dead-letter queue); and jobs taken back from a worker that died or stalled.",
+            type: 'timeseries',
+            unit: 'ops',
+            queries: [
+              { expr: `sum by (queue, ${L.outcome}) (rate(${QM.jobsTotal}${sel(BY_TARGET)}${RATE}))`, legend: '{{queue}} {{outcome}}' },
+              { expr: `sum by (queue) (rate(${QM.stalled}${sel(BY_TARGET)}${RATE}))`, legend: '{{queue}} stalled' },
+            ],
+          },
+          {
+            key: 'queueDeadLetters',
+            title: 'Dead-letter queue',
+            description: 'Jobs that failed for good and wait in the failed set to be inspected and replayed.',
+            type: 'timeseries',
+            unit: 'short',
+            queries: [{ expr: `max by (queue) (${QM.jobs}${sel(`${BY_TARGET}, ${L.state}="failed"`)})`, legend: '{{queue}}' }],
+          },
+          {
+            key: 'queueDuration',
+            title: 'Job duration p95 and saga takeovers',
+            description: "The 95th percentile of job attempt durations by queue, and saga executions taken over from a dead instance (resumed forward or compensated) per second.",
+            type: 'timeseries',
+            unit: 's',
+            queries: [
+              { expr: `histogram_quantile(0.95, sum by (queue, le) (rate(${QM.jobDuration}_bucket${sel(BY_TARGET)}${RATE})))`, legend: '{{queue}} p95' },
+              { expr: `sum by (${L.saga}, ${L.direction}) (rate(${METRICS.sagaTakeovers}${sel(BY_WORKFLOW)}${RATE}))`, legend: '{{saga}} takeovers ({{direction}})' },
             ],
           },
         ],

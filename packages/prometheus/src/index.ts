@@ -4,5 +4,5 @@ export { METRICS, METRIC_LABELS, METRIC_DEFINITIONS, LABELS, DEFAULT_BUCKETS, OV
 export type { MetricDefinition, MetricKey, MetricType, LabelName } from './metric-names.js';
 export { errorKind, ERROR_KINDS } from './error-kind.js';
 export type { ErrorKind } from './error-kind.js';
-export { watchQueues, QUEUE_STATES } from './queue-metrics.js';
+export { watchQueues, QUEUE_STATES, QUEUE_METRICS } from './queue-metrics.js';
 export type { WatchedQueue, WatchQueuesOptions, QueueState } from './queue-metrics.js';

@@ -15,6 +15,15 @@ export interface WatchedQueue {
   onJob(listener: (event: { readonly type: 'completed' | 'settled' | 'retried' | 'failed' | 'stalled'; readonly durationMs?: number }) => void): () => void;
 }
 
+/** The queue metrics' names, for dashboards and alerts. */
+export const QUEUE_METRICS = {
+  jobs: 'weft_queue_jobs',
+  jobsTotal: 'weft_queue_jobs_total',
+  stalled: 'weft_queue_stalled_total',
+  jobDuration: 'weft_queue_job_duration_seconds',
+  scrapeErrors: 'weft_queue_scrape_errors_total',
+} as const;
+
 /** The states the `weft_queue_jobs` gauge reports, one series each, 0 included. */
 export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'] as const;
 /** A value of the `state` label. */
@@ -106,7 +115,7 @@ export function watchQueues(queues: readonly WatchedQueue[], options?: WatchQueu
   }
   return () => {
     for (const u of unsubscribe) u();
-    for (const name of ['weft_queue_jobs', 'weft_queue_jobs_total', 'weft_queue_stalled_total', 'weft_queue_job_duration_seconds', 'weft_queue_scrape_errors_total']) registry.removeSingleMetric(name);
+    for (const name of Object.values(QUEUE_METRICS)) registry.removeSingleMetric(name);
   };
 }
 
