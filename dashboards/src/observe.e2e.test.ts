@@ -17,7 +17,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeWith, hasBinary } from '@weft/test-support';
+import { createWeftRedis, RedisSagaLog } from '@weft/redis';
+import { describeWith, hasBinary, RedisServer } from '@weft/test-support';
 import { alertSpecs } from './alerts/alerts.js';
 import { CONFIG, type MonitoringConfig } from './config.js';
 import { dashboardSpecs } from './dashboards/index.js';
@@ -89,10 +90,11 @@ async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<
   }
 }
 
-describeWith("prometheus on the PATH (Debian's prometheus package; .ci/run installs it)", 'end to end: a real Prometheus scraping the real gateway and orders service', hasBinary('prometheus'), () => {
+describeWith("prometheus and redis-server on the PATH (Debian's prometheus and redis-server packages; .ci/run installs them)", 'end to end: a real Prometheus scraping the real gateway and orders service', hasBinary('prometheus') && hasBinary('redis-server'), () => {
   let dir: string;
   let gateway: Child | undefined;
   let orders: Child | undefined;
+  let redis: RedisServer | undefined;
   let prometheus: Child | undefined;
   let companion: Companion | undefined;
   let gatewayUrl = '';
@@ -173,7 +175,18 @@ describeWith("prometheus on the PATH (Debian's prometheus package; .ci/run insta
     // Providers answer in 20-80 ms; each has 12 slots and 4 queue places, so the overload burst overflows them.
     const providerEnv = { SIM_LATENCY_MS: '20', SIM_JITTER_MS: '60', PROVIDER_MAX_CONCURRENT: '12', PROVIDER_MAX_QUEUE: '4', PROVIDER_TIMEOUT_MS: '1000' };
     gateway = start(process.execPath, [gatewayMain], { PORT: '0', SIM_PORT: '0', LOG_LEVEL: 'warn', RATE_LIMIT_RPS: '60', RATE_LIMIT_BURST: '60', DAILY_BUDGET_USD: '5', ...providerEnv });
-    orders = start(process.execPath, [ordersMain], { PORT: '0', LOG_LEVEL: 'warn' });
+    // Orders run as BullMQ jobs on a Redis of their own, so the queue panels read real series. An
+    // execution left as a SIGKILLed worker leaves it (its lease lapsed) is taken over at start-up.
+    redis = await RedisServer.launch();
+    const planter = createWeftRedis({ url: redis.url, prefix: 'weft-orders' });
+    await planter.ready(5_000);
+    const dead = { owner: 'worker-dead/1', leaseMs: 1 };
+    const input = { orderId: 'ord-crashed', sku: 'tea', quantity: 1, cardToken: 'tok_dead', last4: '4242', postcode: '10115' };
+    const log = new RedisSagaLog(planter);
+    await log.begin('place_order', 'ord-crashed', { type: 'started', at: Date.now(), input, owner: dead.owner }, dead);
+    await log.append('place_order', 'ord-crashed', { type: 'intent', at: Date.now(), index: 0, step: 'reserve_stock', key: 'ord-crashed:0:reserve_stock' }, dead);
+    await planter.close();
+    orders = start(process.execPath, [ordersMain], { PORT: '0', LOG_LEVEL: 'warn', REDIS_URL: redis.url, REDIS_PREFIX: 'weft-orders', SUPERVISE_AFTER_MS: '0' });
     const listening = await waitFor('the gateway to listen', 20_000, async () => {
       if (gateway!.process.exitCode !== null) throw new Error(`gateway exited: ${gateway!.output()}`);
       const m = /listening on (http:\/\/[\d.]+:\d+)[\s\S]*?at (http:\/\/[\d.]+:\d+) \(admin/.exec(gateway!.output());
@@ -218,6 +231,7 @@ describeWith("prometheus on the PATH (Debian's prometheus package; .ci/run insta
 
   afterAll(async () => {
     await Promise.allSettled([stop(prometheus), stop(gateway), stop(orders), companion?.close()]);
+    await redis?.kill();
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   }, 30_000);
 

@@ -82,6 +82,10 @@ export async function buildApp(config: OrdersConfig, options: BuildAppOptions = 
         });
   const worker: DurableWorker | undefined = runsJobs && queue ? queue.worker({ concurrency: config.workerConcurrency, lockDurationMs: config.jobLockMs, stalledIntervalMs: config.jobStalledIntervalMs }) : undefined;
 
+  // Metrics first: start-up recovery's takeovers and compensations are counted too.
+  const metrics = createMetrics('orders');
+  const stopQueueMetrics = queue ? watchQueues([queue], { registry: metrics.registry }) : undefined;
+
   // Executions a dead instance left: resumed by their job's retry, or, once idle past
   // SUPERVISE_AFTER_MS, compensated here. Redis being down must not stop the service.
   let recovered: SagaRecovery[] = [];
@@ -102,8 +106,6 @@ export async function buildApp(config: OrdersConfig, options: BuildAppOptions = 
     });
   }
 
-  const metrics = createMetrics('orders');
-  const stopQueueMetrics = queue ? watchQueues([queue], { registry: metrics.registry }) : undefined;
   const stopEventLogs = logEvents(fromPino(logger), { levels: { 'run.started': 'silent', 'step.started': 'silent' } });
   // Typed as Fastify's base logger, so the app is a plain FastifyInstance rather than one generic over pino's Logger.
   const loggerInstance: FastifyBaseLogger = logger;

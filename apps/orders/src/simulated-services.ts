@@ -53,7 +53,7 @@ const PREFIX = { reserve: 'res', charge: 'ch', ship: 'shp' } as const;
  * await services.close();
  * ```
  */
-export async function startSimulatedServices(port: number, latencyMs = 0): Promise<SimulatedServices> {
+export async function startSimulatedServices(port: number, latencyMs = 0, host = '127.0.0.1'): Promise<SimulatedServices> {
   const app = Fastify({ logger: false });
   const journal: JournalEntry[] = [];
   const byKey = new Map<string, { kind: Kind; id: string; state: 'done' | 'undone' } | { kind: Kind; state: 'tombstone' }>();
@@ -126,9 +126,9 @@ export async function startSimulatedServices(port: number, latencyMs = 0): Promi
     return Promise.resolve({ latencyMs: latency });
   });
 
-  await app.listen({ port, host: '127.0.0.1' });
+  await app.listen({ port, host });
   const address = app.server.address();
-  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : port}`;
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${typeof address === 'object' && address ? address.port : port}`;
   return {
     url,
     journal,

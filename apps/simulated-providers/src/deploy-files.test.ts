@@ -82,6 +82,7 @@ describe('deploy files', () => {
         'grafana/provisioning/datasources/prometheus.yml',
         'k8s/deployment.yaml',
         'k8s/hpa.yaml',
+        'k8s/orders.yaml',
         'k8s/service.yaml',
         'prometheus/prometheus.yml',
       ]),
@@ -106,7 +107,11 @@ describe('deploy files', () => {
   it('wires the compose stack: gateway with Redis, Prometheus with the alerts, Grafana with the dashboards', () => {
     const compose = load<Compose>('docker-compose.yml');
     const { gateway: gatewayService, redis, prometheus, grafana } = compose.services;
-    expect(Object.keys(compose.services).sort()).toEqual(['gateway', 'grafana', 'prometheus', 'redis']);
+    expect(Object.keys(compose.services).sort()).toEqual(['gateway', 'grafana', 'orders-api', 'orders-services', 'orders-worker', 'prometheus', 'redis']);
+    // Orders: an API role and a worker role of one image, on a Redis that persists its log and queue.
+    expect(compose.services['orders-api']?.environment).toMatchObject({ ORDERS_ROLE: 'api', REDIS_URL: 'redis://redis:6379' });
+    expect(compose.services['orders-worker']?.environment).toMatchObject({ ORDERS_ROLE: 'worker', REDIS_URL: 'redis://redis:6379' });
+    expect((redis as { command?: string[] } | undefined)?.command).toEqual(expect.arrayContaining(['--appendonly', 'yes']));
     expect(gatewayService?.ports).toContain('3000:3000');
     expect(gatewayService?.environment).toMatchObject({ HOST: '0.0.0.0', REDIS_URL: 'redis://redis:6379' });
     expect(gatewayService?.build).toEqual({ context: '..', dockerfile: 'deploy/Dockerfile' });

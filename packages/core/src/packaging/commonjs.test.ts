@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 // that says so and shows the import() to use (an older Node gets dist/esm-only.cjs).
 // These run the built packages (`npm run build` first) in fresh Node processes.
 const repo = fileURLToPath(new URL('../../../..', import.meta.url));
-const PUBLIC = ['core', 'http', 'log', 'prometheus', 'redis', 'testing'];
+const PUBLIC = ['bullmq', 'core', 'http', 'log', 'prometheus', 'redis', 'testing'];
 
 function specifiers(): string[] {
   const out: string[] = [];
