@@ -81,7 +81,7 @@ function spawnNode(script: string, env: Record<string, string>, ready: RegExp, l
     const child = spawn(process.execPath, [script], { env: { ...process.env, LOG_LEVEL: 'error', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     const timer = setTimeout(() => reject(new Error(`${script} did not start: ${err.slice(-500)}`)), 20_000);
-    child.stderr!.on('data', (b: Buffer) => {
+    child.stderr.on('data', (b: Buffer) => {
       err += b.toString();
       const m = err.match(ready);
       if (m) {
@@ -277,7 +277,7 @@ export async function runOrdersChaos(o: OrdersChaosOptions): Promise<OrdersChaos
     };
     for (const orderId of attempted) {
       const record: SagaRecord | undefined = await log.get(ORDER_SAGA, orderId);
-      const byKind = effects.get(orderId) ?? new Map();
+      const byKind = effects.get(orderId) ?? new Map<string, { done: number; undone: number }>();
       const active = [...byKind.entries()].filter(([, c]) => c.done > c.undone).map(([k]) => k);
       for (const [kind, c] of byKind) {
         if (c.done > 1) duplicatedEffects += c.done - 1;

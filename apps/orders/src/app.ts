@@ -174,7 +174,7 @@ function replyToFailure(thrown: unknown, reply: FastifyReply): FastifyReply {
   }
   // A repeated order ID: a finished order answers with its recorded outcome; a running one is a conflict.
   let error = thrown as Error & { code?: unknown; state?: unknown };
-  if (isSagaConflictError(thrown) && thrown.cause instanceof Error && thrown.state !== 'running' && thrown.state !== 'lease_lost') error = thrown.cause as typeof error;
+  if (isSagaConflictError(thrown) && thrown.cause instanceof Error && thrown.state !== 'running' && thrown.state !== 'lease_lost') error = thrown.cause;
   if (error.name === 'SagaConflictError') return sendError(reply, 409, 'order_in_progress', 'An order with this orderId is being placed; GET /v1/orders/<orderId> for its outcome.');
   if (isCompensationError(error) || error.name === 'CompensationError') {
     reply.request.log.error({ err: error }, 'order failed and a compensation failed too');

@@ -7,7 +7,7 @@ export const DECLINED_CARD = '4000000000000002';
 export const UNDELIVERABLE_POSTCODE = '00000';
 
 /** An effect the simulated services made or undid, in order: the record a reconciler checks the saga log against. */
-export interface JournalEntry {
+interface JournalEntry {
   readonly action: 'reserve' | 'release' | 'charge' | 'refund' | 'ship' | 'cancel-shipment';
   /** The resource's ID (`res_...`, `ch_...`, `shp_...`). */
   readonly id: string;

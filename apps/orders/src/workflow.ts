@@ -41,7 +41,7 @@ export type Placed = Charged & { readonly shipmentId: string };
  * throw new ServiceError('payments', 402, 'The card was declined.');
  * ```
  */
-export class ServiceError extends Error {
+class ServiceError extends Error {
   override name = 'ServiceError';
   readonly code: number;
   constructor(

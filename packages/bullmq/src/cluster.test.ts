@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { saga, step } from '@weft/core';
+import { saga } from '@weft/core';
 import { createWeftRedis, RedisSagaLog, type WeftRedis } from '@weft/redis';
 import { describeWith, hasRedisCluster, REDIS_CLUSTER, RedisCluster } from '@weft/test-support';
 import { Cluster } from 'ioredis';

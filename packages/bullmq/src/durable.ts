@@ -154,7 +154,7 @@ export class Durable<I, O> {
     this.connection = connectionOf(o.connection);
     this.name = o.queue === undefined ? primitive.name : queueName(o.queue);
     if (typeof o.prefix !== 'undefined' && (typeof o.prefix !== 'string' || !/^[\w{}:.-]{1,64}$/.test(o.prefix))) fail('prefix', 'a key prefix of 1-64 letters, digits, { } : . _ or -', o.prefix);
-    this.prefix = (o.prefix as string | undefined) ?? DEFAULTS.prefix;
+    this.prefix = o.prefix ?? DEFAULTS.prefix;
     this.attempts = number('attempts', o.attempts, DEFAULTS.attempts, { min: 1, max: 1_000, integer: true });
     const backoffMs = number('backoffMs', o.backoffMs, DEFAULTS.backoffMs, { min: 0, integer: true });
     const keepCompletedMs = number('keepCompletedMs', o.keepCompletedMs, DEFAULTS.keepCompletedMs, { min: 1_000, integer: true });
@@ -389,7 +389,7 @@ function connectionOf(value: unknown): ConnectionOptions {
     };
   }
   if (typeof value !== 'object' || value === null) fail('connection', 'a redis:// URL, ioredis options or an ioredis instance', value);
-  return value as ConnectionOptions;
+  return value;
 }
 
 function queueName(value: unknown): string {

@@ -65,17 +65,19 @@ const OUTCOMES = ['completed', 'settled', 'retried', 'failed'] as const;
 export function watchQueues(queues: readonly WatchedQueue[], options?: WatchQueuesOptions): () => void {
   const o = optionsObject('options', options);
   knownOptions('watchQueues', o, ['registry', 'buckets']);
-  if (!Array.isArray(queues) || queues.some((q) => typeof q?.name !== 'string' || typeof q.counts !== 'function' || typeof q.onJob !== 'function')) {
+  const list: unknown = queues;
+  if (!Array.isArray(list) || list.some((q: Partial<WatchedQueue> | undefined) => typeof q?.name !== 'string' || typeof q.counts !== 'function' || typeof q.onJob !== 'function')) {
     fail('queues', 'an array of queues with name, counts() and onJob()', queues);
   }
-  const buckets = o.buckets ?? DEFAULT_JOB_BUCKETS;
+  const buckets: unknown = o.buckets ?? DEFAULT_JOB_BUCKETS;
   if (!Array.isArray(buckets) || buckets.length === 0 || buckets.some((b) => typeof b !== 'number' || !(b > 0))) fail('buckets', 'a non-empty array of positive numbers', buckets);
   const registry = (o.registry as AnyRegistry | undefined) ?? globalRegistry;
   const byName = new Map(queues.map((q) => [q.name, q]));
   const registers = [registry];
   const scrapeErrors = reuse(registry, 'weft_queue_scrape_errors_total', () => new Counter({ name: 'weft_queue_scrape_errors_total', help: 'Scrapes that could not read a queue\u2019s counts; the gauges keep their last values.', labelNames: ['queue'], registers }));
   const last = new Map<string, Partial<Record<QueueState, number>>>();
-  const jobs = new Gauge({
+  // Registered with the registry, which reads it at every scrape.
+  void new Gauge({
     name: 'weft_queue_jobs',
     help: 'Jobs in a queue by state: waiting, active, delayed, prioritized, failed (the dead-letter queue), completed (kept).',
     labelNames: ['queue', 'state'],
@@ -96,7 +98,7 @@ export function watchQueues(queues: readonly WatchedQueue[], options?: WatchQueu
   });
   const finished = new Counter({ name: 'weft_queue_jobs_total', help: 'Job attempts finished by this process\u2019s workers: completed, settled (the workflow\u2019s own refusal), retried, failed (for good).', labelNames: ['queue', 'outcome'], registers });
   const stalled = new Counter({ name: 'weft_queue_stalled_total', help: 'Jobs taken back from a worker that died or stalled.', labelNames: ['queue'], registers });
-  const duration = new Histogram({ name: 'weft_queue_job_duration_seconds', help: 'Duration of job attempts, in seconds.', labelNames: ['queue', 'outcome'], buckets: [...buckets], registers });
+  const duration = new Histogram({ name: 'weft_queue_job_duration_seconds', help: 'Duration of job attempts, in seconds.', labelNames: ['queue', 'outcome'], buckets: [...(buckets as number[])], registers });
   const unsubscribe: Array<() => void> = [];
   for (const q of byName.values()) {
     for (const outcome of OUTCOMES) {

@@ -190,7 +190,7 @@ describe('one execution per saga ID', () => {
     const results = await Promise.all(runs);
     const conflicts = results.filter((r) => r instanceof SagaConflictError);
     expect(conflicts).toHaveLength(4);
-    expect(conflicts.every((c) => (c as SagaConflictError).state === 'running')).toBe(true);
+    expect(conflicts.every((c) => c.state === 'running')).toBe(true);
     expect(svc.journal).toEqual(['reserve reserve_1', 'charge charge_2']);
   });
 });
