@@ -22,7 +22,7 @@ export type { CorrelationIdRejection } from './context/correlation-id.js';
 export { onEvent } from './events/on-event.js';
 export { systemClock, currentClock, useClock } from './clock/index.js';
 export type { Clock, TimerHandle } from './clock/index.js';
-export type { Outcome, EventBase, RunStartedEvent, RunFinishedEvent, StepStartedEvent, StepFinishedEvent, CorrelationIdReplacedEvent, RetryAttemptEvent, RetryScheduledEvent, RetryGaveUpEvent, RetrySucceededEvent, TimeoutEvent, FallbackServedEvent, FallbackExhaustedEvent, CircuitState, CircuitStateChangedEvent, CircuitRejectedEvent, BulkheadRejectedEvent, BulkheadQueuedEvent, RateLimitedEvent, RateLimitWaitedEvent, RateLimitStoreErrorEvent, HedgeStartedEvent, HedgeWonEvent, ChaosInjectedEvent, CacheResult, CacheEvent, CacheSetEvent, CacheRefreshEvent, CacheSetFailure, RouteChosenEvent, SagaFinishedEvent, SagaCompensatedEvent, SagaTakeoverEvent, CostRecordedEvent, BudgetEvent, BudgetStoreErrorEvent, WeftEvent, WeftEventType, EventOf, EventPayload } from './events/event-types.js';
+export type { Outcome, EventBase, RunStartedEvent, RunFinishedEvent, StepStartedEvent, StepFinishedEvent, CorrelationIdReplacedEvent, RetryAttemptEvent, RetryScheduledEvent, RetryGaveUpEvent, RetrySucceededEvent, TimeoutEvent, FallbackServedEvent, FallbackExhaustedEvent, CircuitState, CircuitStateChangedEvent, CircuitRejectedEvent, BulkheadRejectedEvent, BulkheadQueuedEvent, RateLimitedEvent, RateLimitWaitedEvent, RateLimitStoreErrorEvent, HedgeStartedEvent, HedgeWonEvent, ChaosInjectedEvent, CacheResult, CacheEvent, CacheSetEvent, CacheRefreshEvent, CacheSetFailure, RouteChosenEvent, SagaFinishedEvent, SagaCompensatedEvent, SagaTakeoverEvent, StreamFirstChunkEvent, StreamFinishedEvent, CostRecordedEvent, BudgetEvent, BudgetStoreErrorEvent, WeftEvent, WeftEventType, EventOf, EventPayload } from './events/event-types.js';
 
 export { WeftError, isWeftError } from './errors/index.js';
 export type { WeftErrorCode } from './errors/index.js';
@@ -39,7 +39,7 @@ export { RateLimitedError, isRateLimitedError } from './errors/index.js';
 export { ChaosError, isChaosError } from './errors/index.js';
 export { RouteNotFoundError, isRouteNotFoundError } from './errors/index.js';
 export { BudgetExceededError, isBudgetExceededError } from './errors/index.js';
-export { CompensationError, isCompensationError, SagaConflictError, isSagaConflictError } from './errors/index.js';
+export { CompensationError, isCompensationError, SagaConflictError, isSagaConflictError, StreamInterruptedError, isStreamInterruptedError } from './errors/index.js';
 export { NonErrorThrown, isNonErrorThrown, toError } from './errors/index.js';
 export { classifyError } from './errors/index.js';
 export type { ErrorClass, ErrorClassification } from './errors/index.js';

@@ -20,6 +20,7 @@ const KINDS = {
   BUDGET_EXCEEDED: 'budget_exceeded',
   COMPENSATION_FAILED: 'compensation_failed',
   SAGA_CONFLICT: 'saga_conflict',
+  STREAM_INTERRUPTED: 'stream_interrupted',
   NON_ERROR_THROWN: 'non_error_thrown',
 } as const satisfies Record<WeftErrorCode, string>;
 

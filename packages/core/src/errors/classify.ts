@@ -36,6 +36,7 @@ const TRANSIENT: ErrorClassification = Object.freeze({ class: 'transient', retry
  * | `RouteNotFoundError` | permanent | no |
  * | `CompensationError` | permanent | no |
  * | `SagaConflictError` (the execution ID exists) | permanent | no |
+ * | `StreamInterruptedError` (chunks were delivered) | permanent | no |
  * | `RetryExhaustedError` (an inner retry gave up) | permanent | no |
  * | `CircuitOpenError` (open, half-open) | throttled | yes, after its `retryAfterMs` |
  * | `RateLimitedError` | throttled | yes, after its `retryAfter` |
@@ -59,6 +60,7 @@ export function classifyError(error: unknown): ErrorClassification {
     case 'ROUTE_NOT_FOUND':
     case 'COMPENSATION_FAILED':
     case 'SAGA_CONFLICT':
+    case 'STREAM_INTERRUPTED':
     case 'RETRY_EXHAUSTED':
       return PERMANENT;
     case 'CIRCUIT_OPEN': {

@@ -15,6 +15,7 @@ export { RouteNotFoundError, isRouteNotFoundError } from './route-not-found-erro
 export { BudgetExceededError, isBudgetExceededError } from './budget-exceeded-error.js';
 export { CompensationError, isCompensationError } from './compensation-error.js';
 export { SagaConflictError, isSagaConflictError } from './saga-conflict-error.js';
+export { StreamInterruptedError, isStreamInterruptedError } from './stream-interrupted-error.js';
 export { NonErrorThrown, isNonErrorThrown, toError } from './non-error-thrown.js';
 export { classifyError } from './classify.js';
 export type { ErrorClass, ErrorClassification } from './classify.js';

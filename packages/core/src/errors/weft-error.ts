@@ -17,6 +17,7 @@ export type WeftErrorCode =
   | 'BUDGET_EXCEEDED'
   | 'COMPENSATION_FAILED'
   | 'SAGA_CONFLICT'
+  | 'STREAM_INTERRUPTED'
   | 'NON_ERROR_THROWN';
 
 /**

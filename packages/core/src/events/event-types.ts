@@ -262,6 +262,29 @@ export interface SagaTakeoverEvent extends EventBase {
   readonly direction: 'resume' | 'compensate';
 }
 
+/** A streaming step delivered its first chunk, `timeToFirstChunkMs` after it was called. */
+export interface StreamFirstChunkEvent extends EventBase {
+  readonly type: 'stream.first_chunk';
+  readonly timeToFirstChunkMs: number;
+  readonly attempt: number;
+}
+/**
+ * A streaming step's stream ended: `completed`, `failed_before_first_chunk` (a retry or fallback
+ * may still answer), `failed_mid_stream` (the consumer saw chunks, then an error) or `aborted`
+ * (the consumer stopped reading, or a timeout or the caller aborted).
+ */
+export interface StreamFinishedEvent extends EventBase {
+  readonly type: 'stream.finished';
+  readonly outcome: 'completed' | 'failed_before_first_chunk' | 'failed_mid_stream' | 'aborted';
+  readonly chunks: number;
+  /** Tokens counted by the step's `tokens` option, when it has one. */
+  readonly tokens?: number;
+  readonly durationMs: number;
+  readonly timeToFirstChunkMs?: number;
+  readonly attempt: number;
+  readonly error?: unknown;
+}
+
 /** A step recorded a cost (with `recordCost()` or through `cost()`). `model` is a price-table or code-given name, bounded for metric labels. */
 export interface CostRecordedEvent extends EventBase { readonly type: 'cost.recorded'; readonly amount: number; readonly model?: string; readonly inputTokens?: number; readonly outputTokens?: number; readonly currency: string }
 /**
@@ -328,6 +351,8 @@ export type WeftEvent =
   | SagaFinishedEvent
   | SagaCompensatedEvent
   | SagaTakeoverEvent
+  | StreamFirstChunkEvent
+  | StreamFinishedEvent
   | CostRecordedEvent
   | BudgetEvent
   | BudgetStoreErrorEvent;
