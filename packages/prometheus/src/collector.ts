@@ -6,7 +6,7 @@ import { ChildCache } from './internal/child-cache.js';
 import { CounterCell, flushAll } from './internal/counter-cell.js';
 import { LabelGuard, type OverflowReason } from './internal/label-guard.js';
 import { integer } from './internal/integer.js';
-import { DEFAULT_BUCKETS, METRIC_DEFINITIONS, NO_MODEL_LABEL_VALUE, type MetricDefinition, type MetricKey } from './metric-names.js';
+import { COUNT_BUCKETS, DEFAULT_BUCKETS, METRIC_DEFINITIONS, NO_MODEL_LABEL_VALUE, type MetricDefinition, type MetricKey } from './metric-names.js';
 
 /**
  * A prom-client registry in either exposition format.
@@ -199,6 +199,11 @@ export class WeftCollector {
   private readonly sagas: ChildCache<CounterChild>;
   private readonly sagaCompensations: ChildCache<CounterChild>;
   private readonly sagaTakeovers: ChildCache<CounterChild>;
+  private readonly streams: ChildCache<CounterChild>;
+  private readonly streamFirstChunk: ChildCache<HistogramEntry>;
+  private readonly streamChunks: ChildCache<HistogramEntry>;
+  private readonly streamTokens: ChildCache<HistogramEntry>;
+  private readonly streamFirstChunkHistogram: Histogram<string>;
   private readonly cost: ChildCache<CounterChild>;
   private readonly tokens: ChildCache<CounterChild>;
   private readonly budgetUtilisation: ChildCache<GaugeChild>;
@@ -308,6 +313,18 @@ export class WeftCollector {
     this.sagas = counterCache('sagas');
     this.sagaCompensations = counterCache('sagaCompensations');
     this.sagaTakeovers = counterCache('sagaTakeovers');
+    this.streams = counterCache('streams');
+    this.streamFirstChunkHistogram = histogram(M.streamTimeToFirstChunk);
+    const ttfc = this.streamFirstChunkHistogram;
+    this.streamFirstChunk = new ChildCache(this.guardsFor(M.streamTimeToFirstChunk), (values) => histogramEntry(ttfc, M.streamTimeToFirstChunk, values));
+    const countHistogram = (d: MetricDefinition): Histogram<string> => {
+      this.names.push(prefix + d.name);
+      return new Histogram({ name: prefix + d.name, help: d.help, labelNames: d.labels, buckets: [...COUNT_BUCKETS], registers });
+    };
+    const chunksHistogram = countHistogram(M.streamChunks);
+    this.streamChunks = new ChildCache(this.guardsFor(M.streamChunks), (values) => histogramEntry(chunksHistogram, M.streamChunks, values));
+    const tokensHistogram = countHistogram(M.streamTokens);
+    this.streamTokens = new ChildCache(this.guardsFor(M.streamTokens), (values) => histogramEntry(tokensHistogram, M.streamTokens, values));
     this.cost = counterCache('cost');
     this.tokens = counterCache('tokens');
     const utilisationGauge = gauge(M.budgetUtilisation);
@@ -487,6 +504,14 @@ export class WeftCollector {
         return;
       case 'saga.takeover':
         this.sagaTakeovers.get3(e.workflow, e.saga, e.direction).inc();
+        return;
+      case 'stream.first_chunk':
+        this.observe(this.streamFirstChunkHistogram, this.streamFirstChunk.get2(e.workflow, e.step), e.timeToFirstChunkMs / 1000, undefined);
+        return;
+      case 'stream.finished':
+        this.streams.get3(e.workflow, e.step, e.outcome).inc();
+        this.streamChunks.get2(e.workflow, e.step).child.observe(e.chunks);
+        if (e.tokens !== undefined) this.streamTokens.get2(e.workflow, e.step).child.observe(e.tokens);
         return;
       case 'cost.recorded': {
         const model = e.model ?? NO_MODEL_LABEL_VALUE;

@@ -8,13 +8,14 @@ import { DEFAULT_BUCKETS, LABELS, METRIC_DEFINITIONS, METRIC_LABELS, METRICS } f
 const definitions = Object.entries(METRIC_DEFINITIONS);
 
 describe('metric names', () => {
-  it('follow Prometheus conventions: weft_ prefix, _total counters, _seconds histograms, no _total on gauges', () => {
+  it('follow Prometheus conventions: weft_ prefix, _total counters, a unit on histograms, no _total on gauges', () => {
     for (const [, d] of definitions) {
       expect(validateMetricName(d.name)).toBe(true);
       expect(d.name).toMatch(/^weft_[a-z_]+[a-z]$/);
       if (d.type === 'counter') expect(d.name).toMatch(/_total$/);
       else expect(d.name).not.toMatch(/_total$/);
-      if (d.type === 'histogram') expect(d.name).toMatch(/_seconds$/);
+      // Time histograms in seconds; the per-stream count histograms carry their unit (chunks, tokens).
+      if (d.type === 'histogram') expect(d.name).toMatch(/_(seconds|chunks|tokens)$/);
       expect(d.help.length).toBeGreaterThan(10);
     }
   });

@@ -18,7 +18,7 @@ export const LABELS = {
   workflow: 'workflow',
   /** The step or primitive name that reported the event. */
   step: 'step',
-  /** `success` or `error` for runs and steps; for sagas `completed`, `compensated` or `compensation_failed`. */
+  /** `success` or `error` for runs and steps; for sagas `completed`, `compensated` or `compensation_failed`; for streams `completed`, `failed_before_first_chunk`, `failed_mid_stream` or `aborted`. */
   outcome: 'outcome',
   /** A Weft error code in snake case (`timeout`, `circuit_open`, ...), or `other` for any other error. */
   error: 'error',
@@ -168,6 +168,10 @@ export const METRIC_DEFINITIONS = {
   sagas: { name: 'weft_sagas_total', type: 'counter', labels: [L.workflow, L.saga, L.outcome], help: 'Finished sagas, by outcome: completed, compensated or compensation_failed.' },
   sagaCompensations: { name: 'weft_saga_compensations_total', type: 'counter', labels: [L.workflow, L.saga, L.step, L.outcome], help: 'Compensations run by sagas, by compensated step and outcome (success or error).' },
   sagaTakeovers: { name: 'weft_saga_takeovers_total', type: 'counter', labels: [L.workflow, L.saga, L.direction], help: 'Saga executions taken over from an instance whose lease lapsed (it died), by direction: resume (forward) or compensate.' },
+  streamTimeToFirstChunk: { name: 'weft_stream_time_to_first_chunk_seconds', type: 'histogram', labels: [L.workflow, L.step], help: 'Time from a streaming step\'s call to its first chunk (time to first token), in seconds.' },
+  streams: { name: 'weft_streams_total', type: 'counter', labels: [L.workflow, L.step, L.outcome], help: 'Streams ended, by outcome: completed, failed_before_first_chunk, failed_mid_stream or aborted.' },
+  streamChunks: { name: 'weft_stream_chunks', type: 'histogram', labels: [L.workflow, L.step], help: 'Chunks delivered per stream.' },
+  streamTokens: { name: 'weft_stream_tokens', type: 'histogram', labels: [L.workflow, L.step], help: 'Tokens delivered per stream, for steps that count them.' },
   cost: { name: 'weft_cost_total', type: 'counter', labels: [L.workflow, L.step, L.model, L.currency], help: 'Cost recorded, in the currency the currency label names.' },
   tokens: { name: 'weft_tokens_total', type: 'counter', labels: [L.workflow, L.step, L.model, L.direction], help: 'Model tokens recorded with costs, by direction (input or output).' },
   budgetUtilisation: { name: 'weft_budget_utilisation_ratio', type: 'gauge', labels: [L.budget, L.scope], help: 'Last reported budget utilisation, spent / limit (1 = exhausted), by scope (run or window); for a budget kept per key, the highest among keys.' },
@@ -224,4 +228,7 @@ export const METRIC_LABELS: Labels = Object.freeze(Object.fromEntries(Object.ent
  * createWeftMetrics({ registry, buckets: [...DEFAULT_BUCKETS, 120] });
  * ```
  */
+/** Buckets of the per-stream chunk and token histograms (counts, not seconds). */
+export const COUNT_BUCKETS: readonly number[] = Object.freeze([1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000]);
+
 export const DEFAULT_BUCKETS: readonly number[] = Object.freeze([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]);
