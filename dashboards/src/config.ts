@@ -64,6 +64,8 @@ export interface MonitoringConfig {
     readonly compensationFailures: number;
     /** Jobs waiting in a durable queue above which a growing backlog alerts. @default 100 */
     readonly queueBacklog: number;
+    /** The p95 time-to-first-token objective of streams, in seconds. @default 2 */
+    readonly streamFirstChunkP95Seconds: number;
   };
   /** How long each condition must hold. */
   readonly alerts: {
@@ -78,6 +80,7 @@ export interface MonitoringConfig {
     readonly budgetExhausted: AlertTiming;
     readonly compensationFailures: AlertTiming;
     readonly queueBacklog: AlertTiming;
+    readonly streamFirstChunkSlow: AlertTiming;
     readonly targetDown: AlertTiming;
   };
   /** Dashboard settings. */
@@ -114,6 +117,7 @@ export const CONFIG = {
     budgetWarnUtilisation: 0.8,
     compensationFailures: 0,
     queueBacklog: 100,
+    streamFirstChunkP95Seconds: 2,
   },
   alerts: {
     workflowErrorRatio: { for: '10m' },
@@ -126,6 +130,7 @@ export const CONFIG = {
     budgetExhausted: { for: '0s' },
     compensationFailures: { for: '0s' },
     queueBacklog: { for: '5m' },
+    streamFirstChunkSlow: { for: '10m' },
     targetDown: { for: '2m' },
   },
   dashboards: { refresh: '30s', from: 'now-3h' },

@@ -435,6 +435,53 @@ export function alertSpecs(config: MonitoringConfig): AlertSpec[] {
       },
     },
     {
+      name: 'WeftStreamFirstTokenSlow',
+      file: 'weft-stream-first-token-slow',
+      severity: 'warning',
+      expr: `histogram_quantile(0.95, sum by (job, ${L.workflow}, ${L.step}, le) (rate(${METRICS.streamTimeToFirstChunk}_bucket${sel(s)}[${config.windows.rate}]))) > ${t.streamFirstChunkP95Seconds}`,
+      for: a.streamFirstChunkSlow.for,
+      summary: 'Streams of {{ $labels.step }} are slow to start',
+      description: `The p95 time to first token of {{ $labels.step }} in {{ $labels.workflow }} on {{ $labels.job }} is {{ printf "%.2f" $value }} s, over the ${t.streamFirstChunkP95Seconds} s objective.`,
+      panel: { dashboard: 'weft-workflows', key: 'streamFirstChunk' },
+      runbook: {
+        meaning: `One stream in twenty has waited more than ${t.streamFirstChunkP95Seconds} s for its first token, for ${a.streamFirstChunkSlow.for}. Users see nothing until then: this is the latency they feel, whatever the total.`,
+        check: [
+          '**Time to first chunk** by step: one provider or all of them.',
+          '**Streams by outcome**: many `failed_before_first_chunk` mean retries and fallbacks are adding their attempts to the wait.',
+          '**Hedges** on the same dashboard: whether a first-chunk hedge is starting, and winning.',
+          "The provider's status page: time to first token degrades before errors appear.",
+        ],
+        act: [
+          'Hedge the stream on its first chunk (`.hedge({ delayMs })` near the p95) or lower `firstChunkMs` so a stalled provider falls back sooner.',
+          'Route the tier to a faster provider while this one recovers.',
+        ],
+      },
+      tests: {
+        silent: {
+          evalTime: '20m',
+          series: [
+            { series: `${METRICS.streamTimeToFirstChunk}_bucket{${wf}, step="provider.alpha", le="1"}`, values: '0+10x25' },
+            { series: `${METRICS.streamTimeToFirstChunk}_bucket{${wf}, step="provider.alpha", le="2.5"}`, values: '0+10x25' },
+            { series: `${METRICS.streamTimeToFirstChunk}_bucket{${wf}, step="provider.alpha", le="+Inf"}`, values: '0+10x25' },
+          ],
+        },
+        fires: {
+          evalTime: '20m',
+          series: [
+            { series: `${METRICS.streamTimeToFirstChunk}_bucket{${wf}, step="provider.alpha", le="1"}`, values: '0x25' },
+            { series: `${METRICS.streamTimeToFirstChunk}_bucket{${wf}, step="provider.alpha", le="2.5"}`, values: '0+2x25' },
+            { series: `${METRICS.streamTimeToFirstChunk}_bucket{${wf}, step="provider.alpha", le="5"}`, values: '0+10x25' },
+            { series: `${METRICS.streamTimeToFirstChunk}_bucket{${wf}, step="provider.alpha", le="+Inf"}`, values: '0+10x25' },
+          ],
+          expected: {
+            labels: { severity: 'warning', job: 'weft-gateway', workflow: 'answer', step: 'provider.alpha' },
+            summary: 'Streams of provider.alpha are slow to start',
+            description: `The p95 time to first token of provider.alpha in answer on weft-gateway is 4.84 s, over the ${t.streamFirstChunkP95Seconds} s objective.`,
+          },
+        },
+      },
+    },
+    {
       name: 'WeftQueueBacklogGrowing',
       file: 'weft-queue-backlog-growing',
       severity: 'warning',

@@ -205,6 +205,43 @@ export function workflowsDashboard(config: MonitoringConfig): DashboardSpec {
         ],
       },
       {
+        title: 'Streams',
+        panels: [
+          {
+            key: 'streamFirstChunk',
+            title: 'Time to first chunk',
+            description: `p50 and p95 time from a streaming step's call to its first chunk (time to first token), by step. The line is the alert objective, ${t.streamFirstChunkP95Seconds} s at p95.`,
+            type: 'timeseries',
+            unit: 's',
+            thresholds: [{ value: t.streamFirstChunkP95Seconds, color: 'red' }],
+            queries: [
+              { expr: `histogram_quantile(0.95, sum by (${L.step}, le) (rate(${METRICS.streamTimeToFirstChunk}_bucket${sel(BY_WORKFLOW)}${RATE})))`, legend: '{{step}} p95' },
+              { expr: `histogram_quantile(0.5, sum by (${L.step}, le) (rate(${METRICS.streamTimeToFirstChunk}_bucket${sel(BY_WORKFLOW)}${RATE})))`, legend: '{{step}} p50' },
+            ],
+          },
+          {
+            key: 'streamOutcomes',
+            title: 'Streams by outcome',
+            description: 'Streams ended per second: completed, failed before the first chunk (a retry or fallback may still answer), failed mid-stream (the client saw part of an answer) or aborted (the client went away, or a timeout fired).',
+            type: 'timeseries',
+            unit: 'ops',
+            stack: true,
+            queries: [{ expr: `sum by (${L.step}, ${L.outcome}) (rate(${METRICS.streams}${sel(BY_WORKFLOW)}${RATE}))`, legend: '{{step}} {{outcome}}' }],
+          },
+          {
+            key: 'streamSize',
+            title: 'Chunks and tokens per stream',
+            description: 'Average chunks and tokens delivered per stream, by step.',
+            type: 'timeseries',
+            unit: 'short',
+            queries: [
+              { expr: `sum by (${L.step}) (rate(${METRICS.streamChunks}_sum${sel(BY_WORKFLOW)}${RATE})) / sum by (${L.step}) (rate(${METRICS.streamChunks}_count${sel(BY_WORKFLOW)}${RATE}))`, legend: '{{step}} chunks' },
+              { expr: `sum by (${L.step}) (rate(${METRICS.streamTokens}_sum${sel(BY_WORKFLOW)}${RATE})) / sum by (${L.step}) (rate(${METRICS.streamTokens}_count${sel(BY_WORKFLOW)}${RATE}))`, legend: '{{step}} tokens' },
+            ],
+          },
+        ],
+      },
+      {
         title: 'Durable queues',
         panels: [
           {
