@@ -17,7 +17,8 @@ export const chatCompletionRequestSchema = z.object({
   max_tokens: z.int().positive().optional(),
   max_completion_tokens: z.int().positive().optional(),
   temperature: z.number().min(0).max(2).optional(),
-  stream: z.literal(false, { error: 'streaming is not supported by the simulated providers' }).optional(),
+  stream: z.boolean().optional(),
+  stream_options: z.object({ include_usage: z.boolean().optional() }).optional(),
 });
 
 /** A validated chat-completions request. */
@@ -80,4 +81,30 @@ export function completeChat(provider: string, request: ChatCompletionRequest, i
     choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: finishReason }],
     usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
   };
+}
+
+/** One `chat.completion.chunk` of a streamed answer, as OpenAI sends it. */
+export interface ChatCompletionChunk {
+  readonly id: string;
+  readonly object: 'chat.completion.chunk';
+  readonly created: number;
+  readonly model: string;
+  readonly choices: ReadonlyArray<{ readonly index: 0; readonly delta: { readonly role?: 'assistant'; readonly content?: string }; readonly finish_reason: 'stop' | 'length' | null }>;
+  readonly usage?: ChatCompletionResponse['usage'] | null;
+}
+
+/**
+ * The chunks of a streamed answer, as OpenAI's API sends them: a first chunk with the role, one per
+ * token (a word and its leading space), a last one with `finish_reason`, and, with
+ * `stream_options.include_usage`, a final chunk with no choices and the usage.
+ */
+export function chatCompletionChunks(provider: string, request: ChatCompletionRequest, id: string, created: number): ChatCompletionChunk[] {
+  const whole = completeChat(provider, request, id, created);
+  const base = { id, object: 'chat.completion.chunk', created, model: request.model } as const;
+  const tokens = whole.choices[0].message.content.match(/\s*\S+/g) ?? [];
+  const chunks: ChatCompletionChunk[] = [{ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] }];
+  for (const token of tokens) chunks.push({ ...base, choices: [{ index: 0, delta: { content: token }, finish_reason: null }] });
+  chunks.push({ ...base, choices: [{ index: 0, delta: {}, finish_reason: whole.choices[0].finish_reason }] });
+  if (request.stream_options?.include_usage) chunks.push({ ...base, choices: [], usage: whole.usage });
+  return chunks;
 }

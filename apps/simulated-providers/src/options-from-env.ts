@@ -10,6 +10,8 @@ const FIELD_VARS = {
   errorStatus: 'ERROR_STATUS',
   retryAfterSeconds: 'RETRY_AFTER_S',
   down: 'DOWN',
+  tokenLatencyMs: 'TOKEN_LATENCY_MS',
+  failAfterTokens: 'FAIL_AFTER_TOKENS',
 } as const satisfies Record<keyof ProviderBehaviour, string>;
 
 function show(value: string): string {

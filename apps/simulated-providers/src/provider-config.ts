@@ -36,6 +36,16 @@ export interface ProviderBehaviour {
    * @default false
    */
   readonly down: boolean;
+  /**
+   * Delay between two tokens of a streamed answer (`stream: true`), in milliseconds.
+   * @default 0
+   */
+  readonly tokenLatencyMs: number;
+  /**
+   * A streamed answer breaks off (the connection is dropped) after this many tokens; -1 never.
+   * @default -1
+   */
+  readonly failAfterTokens: number;
 }
 
 /** What one provider has served so far (chat completions only), for load scripts and tests. */
@@ -48,6 +58,8 @@ export interface ProviderStats {
   readonly disconnected: number;
   /** Answers sent, by HTTP status, e.g. `{ '200': 41, '503': 9 }`. */
   readonly byStatus: Readonly<Record<string, number>>;
+  /** Streamed answers whose client went away before the last token: proof that an abort reached the provider. */
+  readonly streamsCancelled: number;
 }
 
 /** Start-up options of one provider: its behaviour, plus what cannot change at run time. */
@@ -72,6 +84,8 @@ export const BEHAVIOUR_DEFAULTS = {
   errorStatus: 503,
   retryAfterSeconds: 1,
   down: false,
+  tokenLatencyMs: 0,
+  failAfterTokens: -1,
 } as const satisfies Required<ProviderBehaviour>;
 
 /** The longest latency or jitter accepted: five minutes, long enough to outlast any client timeout. */
@@ -95,6 +109,8 @@ export const behaviourFields = {
   errorStatus: z.literal([429, 500, 503], { error: 'to be one of 429, 500, 503' }),
   retryAfterSeconds: integerBetween(0, 86_400),
   down: z.boolean({ error: 'to be a boolean' }),
+  tokenLatencyMs: integerBetween(0, 60_000),
+  failAfterTokens: integerBetween(-1, 1_000_000),
 } as const;
 
 /** A partial behaviour: what `PUT /admin/providers/:name` and `configure()` accept. Unknown keys are rejected, so typos fail loudly. */
@@ -106,6 +122,8 @@ export const behaviourPatchSchema = z.strictObject(
     errorStatus: behaviourFields.errorStatus.optional(),
     retryAfterSeconds: behaviourFields.retryAfterSeconds.optional(),
     down: behaviourFields.down.optional(),
+    tokenLatencyMs: behaviourFields.tokenLatencyMs.optional(),
+    failAfterTokens: behaviourFields.failAfterTokens.optional(),
   },
   { error: 'to be an object' },
 );

@@ -92,8 +92,8 @@ describe('chat completions', () => {
     expect(missing.body).toEqual({ error: { message: expect.stringContaining('`messages`') as unknown, type: 'invalid_request_error', code: 'invalid_request' } });
     const badRole = await call(url, { method: 'POST', body: { model: 'm', messages: [{ role: 'robot', content: 'x' }] } });
     expect(badRole.body.error?.message).toContain('`messages[0].role`');
-    const streaming = await call(url, { method: 'POST', body: chatBody('hi', { stream: true }) });
-    expect(streaming.body.error?.message).toContain('streaming is not supported');
+    const badStream = await call(url, { method: 'POST', body: chatBody('hi', { stream: 'yes' }) });
+    expect(badStream.body.error?.message).toContain('`stream`');
     const notJson = await call(url, { method: 'POST', body: '{not json' });
     expect(notJson.status).toBe(400);
     expect(notJson.body.error?.type).toBe('invalid_request_error');
@@ -160,7 +160,7 @@ describe('latency', () => {
     expect(await pending).toMatchObject({ name: 'AbortError' });
     await until(() => sim.statsOf('alpha').inFlight === 0);
     expect(vi.getTimerCount()).toBe(0);
-    expect(sim.statsOf('alpha')).toEqual({ received: 1, inFlight: 0, disconnected: 1, byStatus: {} });
+    expect(sim.statsOf('alpha')).toEqual({ received: 1, inFlight: 0, disconnected: 1, byStatus: {}, streamsCancelled: 0 });
   });
 });
 
@@ -223,14 +223,14 @@ describe('admin endpoint', () => {
     const admin = `${sim.url}/admin/providers`;
     const down = await call(`${admin}/beta`, { method: 'PUT', body: { down: true } });
     expect(down.status).toBe(200);
-    expect(down.body.behaviour).toEqual({ latencyMs: 0, jitterMs: 0, errorRate: 0, errorStatus: 503, retryAfterSeconds: 1, down: true });
+    expect(down.body.behaviour).toEqual({ latencyMs: 0, jitterMs: 0, errorRate: 0, errorStatus: 503, retryAfterSeconds: 1, down: true, tokenLatencyMs: 0, failAfterTokens: -1 });
     expect((await chat(sim, 'beta')).status).toBe(503);
     expect((await chat(sim, 'alpha')).status).toBe(200);
     expect((await call(admin)).body.providers?.['beta']?.behaviour.down).toBe(true);
     await call(`${admin}/beta`, { method: 'PUT', body: { down: false, latencyMs: 5 } });
     expect((await chat(sim, 'beta')).status).toBe(200);
     expect(sim.behaviourOf('beta')).toMatchObject({ down: false, latencyMs: 5 });
-    expect((await call(`${admin}/beta`)).body.stats).toEqual({ received: 2, inFlight: 0, disconnected: 0, byStatus: { '200': 1, '503': 1 } });
+    expect((await call(`${admin}/beta`)).body.stats).toEqual({ received: 2, inFlight: 0, disconnected: 0, byStatus: { '200': 1, '503': 1 }, streamsCancelled: 0 });
   });
 
   it('rejects a bad patch with 400 and zod\'s message, leaving the provider unchanged', async () => {

@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { chatCompletionRequestSchema, completeChat, type ChatCompletionResponse } from '../chat-completion.js';
+import { chatCompletionChunks, chatCompletionRequestSchema, completeChat, type ChatCompletionRequest, type ChatCompletionResponse } from '../chat-completion.js';
 import { behaviourPatchSchema, type SimulatedErrorStatus } from '../provider-config.js';
 import { formatZodError } from './format-zod-error.js';
 import { sendError } from './openai-error.js';
@@ -82,8 +82,48 @@ export function buildApp(providers: ReadonlyMap<string, ProviderState>, logger: 
     return { object: 'list', data: state.models.map((id) => ({ id, object: 'model', created: MODEL_CREATED, owned_by: state.name })) };
   });
 
+  /**
+   * Streams an answer as server-sent events, a token every `tokenLatencyMs`: drops the connection
+   * after `failAfterTokens` tokens (a mid-stream fault), and counts a client that leaves before
+   * the end as a cancelled stream. Resolves with the outcome for the stats.
+   */
+  async function streamChat(state: ProviderState, request: ProviderRequest, reply: FastifyReply, body: ChatCompletionRequest, id: string, tokenLatencyMs: number, failAfterTokens: number): Promise<number | 'disconnected'> {
+    const chunks = chatCompletionChunks(state.name, body, id, Math.floor(Date.now() / 1000));
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-sim-provider': state.name });
+    let tokens = 0;
+    for (const [i, chunk] of chunks.entries()) {
+      const isToken = chunk.choices[0]?.delta.content !== undefined && chunk.choices[0].delta.content !== '';
+      if (isToken) {
+        if (failAfterTokens >= 0 && tokens >= failAfterTokens) {
+          // Let what was written reach the client, then drop the connection mid-answer.
+          await new Promise<void>((resolve) => res.write(': fault\n\n', () => resolve()));
+          res.destroy();
+          return 500;
+        }
+        if (i > 0 && tokenLatencyMs > 0) {
+          const outcome = await waits.wait(tokenLatencyMs, request.raw, res);
+          if (outcome !== 'elapsed') {
+            if (outcome === 'disconnected') state.streamCancelled();
+            res.destroy();
+            return 'disconnected';
+          }
+        }
+        tokens++;
+      }
+      if (res.destroyed || res.writableEnded) {
+        state.streamCancelled();
+        return 'disconnected';
+      }
+      res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+    }
+    res.end('data: [DONE]\n\n');
+    return 200;
+  }
+
   /** Answers one chat completion; returns `'disconnected'` when the client left during the wait. */
-  async function answerChat(state: ProviderState, request: ProviderRequest, reply: FastifyReply): Promise<FastifyReply | ChatCompletionResponse | 'disconnected'> {
+  async function answerChat(state: ProviderState, request: ProviderRequest, reply: FastifyReply): Promise<FastifyReply | ChatCompletionResponse | 'disconnected' | 'streamed'> {
     if (!admit(state, request, reply, true)) return reply;
     const sim = parseSimHeaders(request.headers);
     if (typeof sim === 'string') return sendError(reply, 400, 'invalid_sim_header', sim);
@@ -105,8 +145,15 @@ export function buildApp(providers: ReadonlyMap<string, ProviderState>, logger: 
       const failure = FAILURES[status];
       return sendError(reply, status, failure.code, failure.message(state.name));
     }
-    return completeChat(state.name, parsed.data, `chatcmpl-sim-${state.name}-${draw.sequence}`, Math.floor(Date.now() / 1000));
+    const id = `chatcmpl-sim-${state.name}-${draw.sequence}`;
+    if (parsed.data.stream === true) {
+      const outcome = await streamChat(state, request, reply, parsed.data, id, sim.tokenLatencyMs ?? state.behaviour.tokenLatencyMs, sim.failAfterTokens ?? state.behaviour.failAfterTokens);
+      streamed.set(request, outcome);
+      return 'streamed';
+    }
+    return completeChat(state.name, parsed.data, id, Math.floor(Date.now() / 1000));
   }
+  const streamed = new WeakMap<FastifyRequest, number | 'disconnected'>();
 
   app.post('/p/:provider/v1/chat/completions', async (request: ProviderRequest, reply) => {
     const state = providers.get(request.params.provider);
@@ -118,6 +165,10 @@ export function buildApp(providers: ReadonlyMap<string, ProviderState>, logger: 
     } catch (error) {
       state.finish(500);
       throw error;
+    }
+    if (result === 'streamed') {
+      state.finish(streamed.get(request) ?? 200);
+      return reply;
     }
     state.finish(result === 'disconnected' ? 'disconnected' : reply.statusCode);
     if (result !== 'disconnected') return result;

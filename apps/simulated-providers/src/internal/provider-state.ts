@@ -86,8 +86,15 @@ export class ProviderState {
     else this.#byStatus[outcome] = (this.#byStatus[outcome] ?? 0) + 1;
   }
 
+  #streamsCancelled = 0;
+
+  /** Counts a streamed answer whose client left before its last token. */
+  streamCancelled(): void {
+    this.#streamsCancelled += 1;
+  }
+
   get stats(): ProviderStats {
-    return { received: this.#received, inFlight: this.#inFlight, disconnected: this.#disconnected, byStatus: { ...this.#byStatus } };
+    return { received: this.#received, inFlight: this.#inFlight, disconnected: this.#disconnected, byStatus: { ...this.#byStatus }, streamsCancelled: this.#streamsCancelled };
   }
 
   /** Checks an `Authorization` header against the key, in constant time. */

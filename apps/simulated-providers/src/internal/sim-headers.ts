@@ -6,6 +6,10 @@ export interface SimHeaders {
   readonly latencyMs: number | undefined;
   /** From `x-sim-fail`: `true` fails with the provider's status, a number with that status, `false` forces success. */
   readonly fail: boolean | SimulatedErrorStatus | undefined;
+  /** From `x-sim-token-latency-ms`: replaces the provider's delay between streamed tokens. */
+  readonly tokenLatencyMs: number | undefined;
+  /** From `x-sim-fail-after-tokens`: breaks a streamed answer off after this many tokens. */
+  readonly failAfterTokens: number | undefined;
 }
 
 function single(value: string | string[] | undefined): string | undefined {
@@ -41,5 +45,18 @@ export function parseSimHeaders(headers: Record<string, string | string[] | unde
     default:
       return `Expected \`x-sim-fail\` header to be one of 1, true, 0, false, 429, 500, 503, got ${JSON.stringify(failRaw)}`;
   }
-  return { latencyMs, fail };
+  const tokenLatencyMs = intHeader(headers, 'x-sim-token-latency-ms', 60_000);
+  if (typeof tokenLatencyMs === 'string') return tokenLatencyMs;
+  const failAfterTokens = intHeader(headers, 'x-sim-fail-after-tokens', 1_000_000);
+  if (typeof failAfterTokens === 'string') return failAfterTokens;
+  return { latencyMs, fail, tokenLatencyMs, failAfterTokens };
+}
+
+/** An integer header between 0 and `max`; a string is the error message. */
+function intHeader(headers: Record<string, string | string[] | undefined>, name: string, max: number): number | undefined | string {
+  const raw = single(headers[name]);
+  if (raw === undefined) return undefined;
+  const n = /^\d+$/.test(raw.trim()) ? Number(raw) : Number.NaN;
+  if (!(n >= 0 && n <= max)) return `Expected \`${name}\` header to be an integer between 0 and ${max}, got ${JSON.stringify(raw)}`;
+  return n;
 }
