@@ -9,7 +9,9 @@ import { loadApiKeys, presentedKey, type ApiKey, type ApiKeys } from './auth.js'
 import type { GatewayConfig, ProviderConfig } from './config.js';
 import { startDemoProviders } from './providers/simulated.js';
 import { createStores, type Stores } from './stores.js';
-import { buildAnswerWorkflow, KEY_ID_ATTRIBUTE, type AnswerWorkflow } from './workflow.js';
+import { buildAnswerWorkflow, KEY_ID_ATTRIBUTE, priceTable, type AnswerWorkflow } from './workflow.js';
+import { buildChatWorkflow, chatRequestSchema, tierOf, type ChatChunk, type ChatRequest } from './chat.js';
+import type { StreamPrimitive } from '@weft/core/stream';
 
 /** What a running gateway holds, for `main.ts`, the load script and tests. */
 interface GatewayState {
@@ -79,8 +81,10 @@ export async function buildApp(config: GatewayConfig, options: BuildAppOptions =
     throw error;
   }
   let workflow: AnswerWorkflow;
+  let chat: StreamPrimitive<ChatRequest, ChatChunk>;
   try {
     workflow = buildAnswerWorkflow({ config, providers, keys: keys.list(), stores, fetch: options.fetch ?? weftFetch });
+    chat = buildChatWorkflow({ config, providers, keys: keys.list(), stores, fetch: options.fetch ?? weftFetch, prices: priceTable(providers), breakers: workflow.breakers, bulkheads: workflow.bulkheads });
   } catch (error) {
     await Promise.all([stores.close(), simulated?.close()]);
     throw error;
@@ -117,15 +121,18 @@ export async function buildApp(config: GatewayConfig, options: BuildAppOptions =
   // API-key auth runs before the body is parsed, so an anonymous caller learns nothing from 400s.
   app.addHook('onRequest', (request, reply, done) => {
     if (!request.url.startsWith('/v1/')) return done();
+    // OpenAI's clients read OpenAI's error shape.
+    const openAiRoute = request.url.startsWith('/v1/chat/');
     const presented = presentedKey(request.headers);
     if (presented === undefined) {
       reply.header('www-authenticate', 'Bearer');
-      return void sendError(reply, 401, 'unauthorized', 'Missing API key: send "Authorization: Bearer <key>" or "x-api-key: <key>".');
+      const message = 'Missing API key: send "Authorization: Bearer <key>" or "x-api-key: <key>".';
+      return void (openAiRoute ? openAiError(reply, 401, 'invalid_request_error', 'missing_api_key', message) : sendError(reply, 401, 'unauthorized', message));
     }
     const key = keys.find(presented);
     if (key === undefined) {
       reply.header('www-authenticate', 'Bearer error="invalid_token"');
-      return void sendError(reply, 401, 'unauthorized', 'Invalid API key.');
+      return void (openAiRoute ? openAiError(reply, 401, 'invalid_request_error', 'invalid_api_key', 'Invalid API key.') : sendError(reply, 401, 'unauthorized', 'Invalid API key.'));
     }
     request.apiKey = key;
     done();
@@ -157,7 +164,111 @@ export async function buildApp(config: GatewayConfig, options: BuildAppOptions =
     }
   });
 
+  const collected = chat.collect();
+  app.post('/v1/chat/completions', async (request, reply) => {
+    const key = request.apiKey!;
+    const parsed = chatRequestSchema.safeParse(request.body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return openAiError(reply, 400, 'invalid_request_error', 'invalid_request', `${issue?.path.map(String).join('.') || '(body)'}: ${issue?.message ?? 'invalid'}`);
+    }
+    const body = parsed.data;
+    const tier = tierOf(body.model);
+    if (tier === undefined) return openAiError(reply, 404, 'invalid_request_error', 'model_not_found', 'The model must be a tier: economy, standard or premium (or weft-<tier>).');
+    const req: ChatRequest = { tier, messages: body.messages, maxTokens: Math.min(body.max_completion_tokens ?? body.max_tokens ?? config.maxTokens, config.maxTokens) };
+    const runOptions = {
+      correlationId: request.id,
+      attributes: { [KEY_ID_ATTRIBUTE]: key.id, 'gateway.key_name': key.name },
+      timeout: config.requestTimeoutMs,
+      signal: clientGone(reply),
+      workflow: 'chat',
+    };
+    const id = `chatcmpl-${request.id.replace(/[^\w-]/g, '').slice(0, 40)}`;
+    const created = Math.floor(Date.now() / 1000);
+    const model = `weft-${tier}`;
+    if (body.stream !== true) {
+      try {
+        const chunks = await inRequestContext(request, () => collected.run(req, runOptions));
+        const content = chunks.map((c) => (c.type === 'delta' ? c.content : '')).join('');
+        const usage = chunks.find((c): c is Extract<ChatChunk, { type: 'usage' }> => c.type === 'usage');
+        const prompt = usage?.promptTokens ?? 0;
+        const completion = usage?.completionTokens ?? Math.ceil(content.length / 4);
+        return {
+          id,
+          object: 'chat.completion',
+          created,
+          model,
+          choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+          usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion },
+        };
+      } catch (error) {
+        return chatFailure(error, key, reply);
+      }
+    }
+    // Streamed: the response starts with the first chunk, so a refusal or an outage before it is an ordinary HTTP error.
+    const iterator = chat.stream(req, runOptions)[Symbol.asyncIterator]();
+    let next: IteratorResult<ChatChunk>;
+    try {
+      next = await inRequestContext(request, () => iterator.next());
+    } catch (error) {
+      return chatFailure(error, key, reply);
+    }
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-correlation-id': request.id });
+    const send = (data: unknown): void => void res.write(`data: ${JSON.stringify(data)}\n\n`);
+    const base = { id, object: 'chat.completion.chunk', created, model };
+    send({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] });
+    let usage: Extract<ChatChunk, { type: 'usage' }> | undefined;
+    try {
+      while (!next.done) {
+        const c = next.value;
+        if (c.type === 'delta') send({ ...base, choices: [{ index: 0, delta: { content: c.content }, finish_reason: null }] });
+        else usage = c;
+        if (res.destroyed) break;
+        next = await iterator.next();
+      }
+      send({ ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] });
+      if (body.stream_options?.include_usage && usage) {
+        send({ ...base, choices: [], usage: { prompt_tokens: usage.promptTokens, completion_tokens: usage.completionTokens, total_tokens: usage.promptTokens + usage.completionTokens } });
+      }
+      res.end('data: [DONE]\n\n');
+    } catch (error) {
+      // Mid-stream: the status is sent, so the error goes in the stream, as OpenAI's API does it.
+      if (!isAbortedError(error)) request.log.warn({ err: error }, 'chat stream failed mid-stream');
+      if (!res.destroyed) {
+        send({ error: { message: 'The answer was interrupted: the provider failed mid-stream. Retry the request.', type: 'server_error', code: 'stream_interrupted', param: null } });
+        res.end();
+      }
+    } finally {
+      void iterator.return?.();
+    }
+    return reply;
+  });
+
   return app;
+}
+
+/** Sends an error in OpenAI's shape: `{ error: { message, type, code, param } }`, with the correlation ID. */
+function openAiError(reply: FastifyReply, status: number, type: string, code: string, message: string): FastifyReply {
+  return reply.code(status).type('application/json').send({ error: { message, type, code, param: null }, correlationId: reply.request.id });
+}
+
+/** Maps a chat completion that failed before its first chunk to its HTTP response, in OpenAI's error shape. */
+function chatFailure(error: unknown, key: ApiKey, reply: FastifyReply): FastifyReply {
+  if (isRateLimitedError(error)) {
+    const seconds = Math.max(1, Math.ceil(error.retryAfter / 1000));
+    reply.header('retry-after', String(seconds));
+    return openAiError(reply, 429, 'requests', 'rate_limit_exceeded', `Rate limit for API key "${key.name}" exceeded; retry after ${seconds} s.`);
+  }
+  if (isBudgetExceededError(error)) {
+    if (Number.isNaN(error.spent)) return openAiError(reply, 503, 'server_error', 'budget_unavailable', 'The budget store could not be reached, so the request was refused; try again shortly.');
+    return openAiError(reply, 402, 'insufficient_quota', 'budget_exhausted', `The daily budget of $${key.dailyBudgetUsd} for API key "${key.name}" is exhausted.`);
+  }
+  if (isAbortedError(error)) return openAiError(reply, 499, 'invalid_request_error', 'client_closed', 'The client closed the connection.');
+  if (isTimeoutError(error)) return openAiError(reply, 504, 'server_error', 'timeout', `No answer within the ${error.timeoutMs} ms deadline.`);
+  reply.request.log.warn({ err: error }, 'no provider could answer the chat completion');
+  return openAiError(reply, 503, 'server_error', 'providers_unavailable', 'No provider could answer; try again shortly.');
 }
 
 /** Maps a failed answer to its HTTP response. */

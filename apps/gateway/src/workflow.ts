@@ -193,7 +193,7 @@ function hedgeOptions(config: GatewayConfig): HedgeOptions | undefined {
 }
 
 /** Built-in prices plus the providers' own, so every provider's model is priced. */
-function priceTable(providers: readonly ProviderConfig[]): PriceTable {
+export function priceTable(providers: readonly ProviderConfig[]): PriceTable {
   const overrides: Record<string, ModelPrice> = {};
   for (const p of providers) if (p.priceInput !== undefined && p.priceOutput !== undefined) overrides[p.model] = { input: p.priceInput, output: p.priceOutput };
   const table = createPriceTable(overrides);

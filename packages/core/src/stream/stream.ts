@@ -586,6 +586,29 @@ export function pipeStream<I, M, T>(prefix: Primitive<I, M>, stream: StreamPrimi
   return new StreamPrimitive<I, T>(stream.name, 'stream.pipe', async (input, ctx, sink) => rest(await first(input, ctx), ctx, sink));
 }
 
+/**
+ * Picks one of several streams per input: `select` names the route (from the input and the run
+ * context), and that stream runs in this run, so budgets and spans around it see it.
+ *
+ * @example
+ * ```ts
+ * const byTier = routeStream((req: { tier: 'fast' | 'best' }) => req.tier, { fast: cheapTokens, best: goodTokens });
+ * ```
+ */
+export function routeStream<I, T, K extends string>(select: (input: I, ctx: RunContext) => K, table: Readonly<Record<K, StreamPrimitive<I, T>>>, options?: { readonly name?: string }): StreamPrimitive<I, T> {
+  if (typeof select !== 'function') fail('select', 'a function (input, ctx) => route name', select);
+  if (typeof table !== 'object' || table === null || Object.values(table).length === 0 || Object.values(table).some((s) => !(s instanceof StreamPrimitive))) fail('table', 'an object of stream primitives', table);
+  const o = optionsObject('options', options, ['name'], 'routeStream');
+  const name = o.name === undefined ? 'route' : primitiveName('name', o.name);
+  const keys = Object.keys(table);
+  return new StreamPrimitive<I, T>(name, 'stream.route', (input, ctx, sink) => {
+    const key = select(input, ctx);
+    const chosen = Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
+    if (chosen === undefined) return Promise.reject(new RangeError(`No stream route ${JSON.stringify(String(key).slice(0, 64))}; routes: ${keys.join(', ')}`));
+    return chosen.execStream(input, ctx, sink);
+  });
+}
+
 /** Reads a source into `deliver`, one chunk at a time; closes an iterator the moment the scope aborts. */
 async function pump<T>(source: StreamSource<T>, ctx: Ctx, deliver: (chunk: T) => Promise<void>, highWaterMark: number): Promise<void> {
   if (source !== null && typeof source === 'object' && Symbol.asyncIterator in source) {
