@@ -1,4 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { LocalBudgetStore } from '../cost/local-budget-store.js';
+import { toNanos } from '../internal/money.js';
 import { Observable, Subject, toArray, firstValueFrom } from 'rxjs';
 import { useClock } from '../clock/clock.js';
 import { CircuitBreaker } from '../circuit-breaker/circuit-breaker.js';
@@ -314,10 +316,14 @@ describe('primitives on a stream', () => {
         recordCost({ amount: produced * 0.01 });
       }
     });
-    const budgeted = tokens.around((whole) => whole.budget({ name: 'stream-budget', window: { limit: 0.05, windowMs: 60_000 }, estimate: 0.01 }));
+    const store = new LocalBudgetStore();
+    const budgeted = tokens.around((whole) => whole.budget({ name: 'stream-budget', window: { limit: 0.05, windowMs: 60_000 }, estimate: 0.01, store }));
     let read = 0;
     for await (const _ of budgeted.stream(undefined)) if (++read === 5) break;
-    await tick();
+    // Settled from what the aborted stream recorded: the chunks produced, read-ahead included.
+    await vi.waitFor(async () => expect(store.spent('stream-budget', 60_000, Date.now())).toBe(toNanos(produced * 0.01)));
+    expect(produced).toBeGreaterThanOrEqual(5);
+    expect(produced).toBeLessThanOrEqual(7);
     const r = await drain(budgeted.stream(undefined));
     expect(isBudgetExceededError(r.error)).toBe(true);
     expect(r.chunks).toEqual([]);

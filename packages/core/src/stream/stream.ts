@@ -131,11 +131,21 @@ export class WeftStream<T> extends Observable<T> implements AsyncIterable<T> {
       started = true;
       this.start(
         {
-          next: (chunk) =>
-            new Promise<void>((taken) => {
+          next: (chunk) => {
+            // The consumer has gone: drop the chunk; the producer sees the abort and ends.
+            if (ended !== undefined) return undefined;
+            // The consumer is already waiting: hand the chunk over, and let the producer go on.
+            if (waiting !== undefined) {
+              const w = waiting;
+              waiting = undefined;
+              failed = undefined;
+              w({ value: chunk, done: false });
+              return undefined;
+            }
+            return new Promise<void>((taken) => {
               slot = { chunk, taken };
-              settle();
-            }),
+            });
+          },
         },
         controller.signal,
       ).then(
@@ -158,9 +168,15 @@ export class WeftStream<T> extends Observable<T> implements AsyncIterable<T> {
           settle();
         }),
       return: (): Promise<IteratorResult<T>> => {
-        // The consumer left the loop: stop the upstream now.
+        // The consumer left the loop: stop the upstream now, and release a producer waiting to
+        // hand over a chunk, so it sees the abort and ends (its finally blocks run).
         controller.abort(new AbortedError('The stream consumer stopped reading'));
         ended ??= {};
+        if (slot !== undefined) {
+          const { taken } = slot;
+          slot = undefined;
+          taken();
+        }
         return Promise.resolve({ value: undefined, done: true });
       },
     };
@@ -278,7 +294,8 @@ export class StreamPrimitive<I, T> {
         const counted = counting(sink);
         try {
           await chain[i]!(input, ctx, counted);
-          if (i > 0 && listening()) emit(ctx, 'fallback', { type: 'fallback.served', index: i, served: names[i]!, errors });
+          // Reported on the primary's step, as the fallback primitive does.
+          if (i > 0 && listening()) emit(ctx, 'fallback', { type: 'fallback.served', step: names[0]!, index: i, served: names[i]!, errors });
           return;
         } catch (thrown) {
           last = toError(thrown);
@@ -307,28 +324,58 @@ export class StreamPrimitive<I, T> {
       const scope = new Scope(ctx.scope);
       let gap: TimerHandle | undefined;
       let total: TimerHandle | undefined;
+      let delivered = 0;
+      // The gap timer is not re-armed per chunk (a timer per chunk would cost more than the chunk):
+      // chunks stamp the time, and the timer, when it fires, waits out what is left of the gap.
+      let lastAt = clock.now();
+      let waitingForConsumer = false;
       const expire = (limit: number, which: string): void => {
         if (listening()) emit(ctx, 'timeout', { type: 'timeout.expired', timeoutMs: limit, configuredMs: limit, clampedByDeadline: false, mayStillBeRunning: false });
         scope.abort(new TimeoutError(limit, `The stream ${which} took over ${limit} ms`));
       };
-      const arm = (ms: number | undefined, which: string): void => {
-        if (gap !== undefined) clock.clearTimeout(gap);
-        gap = ms === undefined ? undefined : clock.setTimeout(() => expire(ms, which), ms);
+      const onGap = (): void => {
+        gap = undefined;
+        if (delivered === 0) return expire(firstChunkMs!, 'to its first chunk');
+        if (idleMs === undefined) return;
+        const left = lastAt + idleMs - clock.now();
+        // The consumer's own pace is not the upstream's idleness.
+        if (left > 0 || waitingForConsumer) gap = clock.setTimeout(onGap, Math.max(left, 1));
+        else expire(idleMs, 'between chunks');
       };
-      arm(firstChunkMs ?? idleMs, firstChunkMs !== undefined ? 'to its first chunk' : 'between chunks');
+      const firstLimit = firstChunkMs ?? idleMs;
+      if (firstLimit !== undefined) {
+        gap = clock.setTimeout(() => {
+          gap = undefined;
+          if (delivered === 0) expire(firstLimit, firstChunkMs !== undefined ? 'to its first chunk' : 'between chunks');
+          else onGap();
+        }, firstLimit);
+      }
       if (totalMs !== undefined) total = clock.setTimeout(() => expire(totalMs, 'in all'), totalMs);
       const deadline = totalMs === undefined ? ctx.deadline : Math.min(ctx.deadline ?? Infinity, clock.now() + totalMs);
-      let delivered = 0;
+      const afterConsumer = (): void => {
+        waitingForConsumer = false;
+        lastAt = clock.now();
+      };
       try {
         await raceAbort(
           inner(input, ctx.with({ scope, deadline }), {
-            next: async (chunk) => {
+            next: (chunk) => {
               delivered++;
-              if (gap !== undefined) clock.clearTimeout(gap);
-              gap = undefined;
-              await sink.next(chunk);
-              // The consumer's own pace is not the upstream's idleness: the gap starts once it asks for more.
-              arm(idleMs, 'between chunks');
+              if (delivered === 1 && idleMs === undefined && gap !== undefined) {
+                clock.clearTimeout(gap);
+                gap = undefined;
+              } else if (delivered === 1 && idleMs !== undefined && firstChunkMs !== undefined && gap !== undefined) {
+                // From the first chunk on, the gap limit applies.
+                clock.clearTimeout(gap);
+                gap = clock.setTimeout(onGap, idleMs);
+              }
+              waitingForConsumer = true;
+              const pending = sink.next(chunk);
+              if (pending === undefined) {
+                afterConsumer();
+                return;
+              }
+              return pending.then(afterConsumer);
             },
           }),
           scope,
@@ -523,7 +570,7 @@ export function streamStep<I, T>(nameOrOptions: string | StreamStepOptions<T>, f
     let tokens = 0;
     let ttfc: number | undefined;
     const c = ctx;
-    const deliver = async (chunk: T): Promise<void> => {
+    const deliver = (chunk: T): void | Promise<void> => {
       if (chunks === 0) {
         ttfc = durationNow() - t0;
         span?.addEvent('first_chunk', { 'weft.time_to_first_chunk_ms': ttfc });
@@ -531,7 +578,7 @@ export function streamStep<I, T>(nameOrOptions: string | StreamStepOptions<T>, f
       }
       chunks++;
       if (tokensOf) tokens += tokensOf(chunk);
-      await sink.next(chunk);
+      return sink.next(chunk);
     };
     const finish = (outcome: StreamOutcome, error?: Error): void => {
       if (span) {
@@ -556,7 +603,9 @@ export function streamStep<I, T>(nameOrOptions: string | StreamStepOptions<T>, f
     try {
       const call = (): StreamSource<T> | Promise<StreamSource<T>> => storage.run(c, fn, input, c);
       const source = await (span ? otelApi()!.context.with(c.otel!, call) : call());
-      await pump(source, c, deliver, highWaterMark);
+      // In the step's context: the generator's body runs on each next(), so `currentContext()` and
+      // `recordCost()` there (in a finally that charges for what was produced, say) see this step.
+      await storage.run(c, pump, source, c, deliver, highWaterMark);
     } catch (thrown) {
       const error = toError(thrown);
       const aborted = c.scope.aborted && (isAbortedError(error) || isAbortedError(c.scope.reason) || error === c.scope.reason);
@@ -610,7 +659,7 @@ export function routeStream<I, T, K extends string>(select: (input: I, ctx: RunC
 }
 
 /** Reads a source into `deliver`, one chunk at a time; closes an iterator the moment the scope aborts. */
-async function pump<T>(source: StreamSource<T>, ctx: Ctx, deliver: (chunk: T) => Promise<void>, highWaterMark: number): Promise<void> {
+async function pump<T>(source: StreamSource<T>, ctx: Ctx, deliver: (chunk: T) => void | Promise<void>, highWaterMark: number): Promise<void> {
   if (source !== null && typeof source === 'object' && Symbol.asyncIterator in source) {
     const it = (source as AsyncIterable<T>)[Symbol.asyncIterator]();
     let done = false;
@@ -621,13 +670,16 @@ async function pump<T>(source: StreamSource<T>, ctx: Ctx, deliver: (chunk: T) =>
       if (!done) void close();
     });
     try {
+      // No race per chunk (it would cost a promise and a listener each): an abort closes the
+      // iterator and aborts the step's signal, and the run itself settles at once on abort.
       for (;;) {
-        const r = await raceAbort(it.next(), ctx.scope);
+        const r = await it.next();
         if (r.done) {
           done = true;
           return;
         }
-        await deliver(r.value);
+        const pending = deliver(r.value);
+        if (pending !== undefined) await pending;
         if (ctx.scope.aborted) throw abortReasonError(ctx.scope.reason);
       }
     } catch (error) {
