@@ -1,4 +1,4 @@
-import { budget, isAbortedError, isCircuitOpenError, isTimeoutError, RateLimiter, route, step, type Bulkhead, type CircuitBreaker, type PriceTable, type RunContext } from '@weft/core';
+import { budget, isAbortedError, isCircuitOpenError, isTimeoutError, RateLimiter, route, type Bulkhead, type CircuitBreaker, type PriceTable, type RunContext } from '@weft/core';
 import { recordCost } from '@weft/core';
 import { routeStream, streamStep, type StreamPrimitive } from '@weft/core/stream';
 import type { WeftFetch } from '@weft/http';
@@ -149,14 +149,14 @@ function providerStream(provider: ProviderConfig, fetch: WeftFetch, prices: Pric
       recorded = true;
       recordCost(ctx, { model: provider.model, inputTokens: prompt, outputTokens: completion }, { prices });
     };
-    const reader = response.body.getReader();
+    const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
     const decoder = new TextDecoder();
     let buffer = '';
     try {
       for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buffer += decoder.decode(value, { stream: true });
+        const read: { readonly done: boolean; readonly value?: Uint8Array } = await reader.read();
+        if (read.done) break;
+        buffer += decoder.decode(read.value, { stream: true });
         let i: number;
         while ((i = buffer.indexOf('\n\n')) >= 0) {
           const event = buffer.slice(0, i);
@@ -202,14 +202,3 @@ function isTransient(error: Error): boolean {
   if (isProviderError(error)) return error.transient;
   return isTimeoutError(error) || error.name === 'TypeError';
 }
-
-/** Collects a chat stream into an answer and its usage, for `stream: false`. */
-export const chatAnswer = step('chat_answer', (chunks: readonly ChatChunk[]) => {
-  let content = '';
-  let usage: Extract<ChatChunk, { type: 'usage' }> | undefined;
-  for (const c of chunks) {
-    if (c.type === 'delta') content += c.content;
-    else usage = c;
-  }
-  return { content, usage };
-});

@@ -14,6 +14,7 @@ import { recordCost } from '../cost/record-cost.js';
 import { step } from '../step/step.js';
 import { manualClock } from '../test-support/manual-clock.js';
 import '../cost/index.js';
+import { recordSpans } from '../../../testing/src/record-spans.js';
 import { pipeStream, streamStep } from './stream.js';
 
 /** An upstream that yields `chunks`, recording what it produced, when it was closed and whether its signal aborted. */
@@ -153,6 +154,20 @@ describe('streamStep and stream()', () => {
     expect(finished.map((e) => e.outcome)).toEqual(['completed', 'failed_before_first_chunk', 'failed_mid_stream', 'aborted']);
     expect(finished[0]).toMatchObject({ chunks: 2, tokens: 5, step: 'tok' });
     expect(seen.filter((e) => e.type === 'stream.first_chunk')).toHaveLength(3);
+  });
+});
+
+describe('stream spans', () => {
+  it('puts a first_chunk event, the chunk count and the outcome on the streaming step span', async () => {
+    const spans = recordSpans();
+    try {
+      await upstream(['a', 'b']).s.collect().run('x');
+      const span = spans.spans().find((x) => x.name === 'upstream')!;
+      expect(span.events.map((e) => e.name)).toEqual(['first_chunk']);
+      expect(span.attributes).toMatchObject({ 'weft.stream.chunks': 2, 'weft.stream.outcome': 'completed' });
+    } finally {
+      await spans.stop();
+    }
   });
 });
 

@@ -699,7 +699,7 @@ async function pump<T>(source: StreamSource<T>, ctx: Ctx, deliver: (chunk: T) =>
   const buffer: T[] = [];
   let ended: { error?: unknown } | undefined;
   let wake: (() => void) | undefined;
-  const subscription = (source as Exclude<StreamSource<T>, AsyncIterable<T>>).subscribe({
+  const subscription = source.subscribe({
     next: (value) => {
       if (ended) return;
       if (buffer.length >= highWaterMark) {
