@@ -1,9 +1,9 @@
 import { isAbortedError, isBudgetExceededError, isFallbackError, isRateLimitedError, isRetryExhaustedError, isTimeoutError, isValidationError } from '@weft/core';
 import { weftFetch, type WeftFetch } from '@weft/http';
 import { fromPino, logEvents, weftPinoOptions } from '@weft/log';
-import { clientGone, correlationIdOf, createMetrics, inRequestContext, installErrorHandlers, installPlumbing, installReadiness, redisReadiness, sendError } from '@weft/service-kit';
+import { clientGone, correlationIdOf, createMetrics, inRequestContext, installErrorHandlers, installPlumbing, installReadiness, isPublicRoute, matchedRoute, redisReadiness, sendError } from '@weft/service-kit';
 import type { SimulatedProviders } from '@weft/simulated-providers';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { destination, pino, type DestinationStream } from 'pino';
 import { loadApiKeys, presentedKey, type ApiKey, type ApiKeys } from './auth.js';
 import type { GatewayConfig, ProviderConfig } from './config.js';
@@ -119,10 +119,12 @@ export async function buildApp(config: GatewayConfig, options: BuildAppOptions =
   installReadiness(app, { shuttingDown: () => state.shuttingDown, checks: { redis: stores.redis && redisReadiness(stores.redis, READY_TIMEOUT_MS) } });
 
   // API-key auth runs before the body is parsed, so an anonymous caller learns nothing from 400s.
+  // It is decided on the route Fastify matched (decoded and routed), never on the raw URL: every
+  // route needs a key unless it is marked PUBLIC. A request no route matched gets the 404 handler.
   app.addHook('onRequest', (request, reply, done) => {
-    if (!request.url.startsWith('/v1/')) return done();
+    if (!matchedRoute(request) || isPublicRoute(request)) return done();
     // OpenAI's clients read OpenAI's error shape.
-    const openAiRoute = request.url.startsWith('/v1/chat/');
+    const openAiRoute = request.routeOptions.url === '/v1/chat/completions';
     const presented = presentedKey(request.headers);
     if (presented === undefined) {
       reply.header('www-authenticate', 'Bearer');
@@ -139,7 +141,7 @@ export async function buildApp(config: GatewayConfig, options: BuildAppOptions =
   });
 
   app.post('/v1/answer', async (request, reply) => {
-    const key = request.apiKey!;
+    const key = keyOf(request);
     try {
       const result = await inRequestContext(request, () =>
         workflow.answer.runDetailed(request.body, {
@@ -166,7 +168,7 @@ export async function buildApp(config: GatewayConfig, options: BuildAppOptions =
 
   const collected = chat.collect();
   app.post('/v1/chat/completions', async (request, reply) => {
-    const key = request.apiKey!;
+    const key = keyOf(request);
     const parsed = chatRequestSchema.safeParse(request.body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -247,6 +249,13 @@ export async function buildApp(config: GatewayConfig, options: BuildAppOptions =
   });
 
   return app;
+}
+
+/** The caller's key, set by the auth hook; a handler can never run without one. */
+function keyOf(request: FastifyRequest): ApiKey {
+  const key = request.apiKey;
+  if (key === undefined) throw Object.assign(new Error('Unauthenticated request reached a handler'), { statusCode: 401 });
+  return key;
 }
 
 /** Sends an error in OpenAI's shape: `{ error: { message, type, code, param } }`, with the correlation ID. */

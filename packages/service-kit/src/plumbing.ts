@@ -98,11 +98,34 @@ export function installPlumbing(app: FastifyInstance, metrics: Metrics): void {
     done();
   });
 
-  app.get('/health/live', () => ({ status: 'ok' }));
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/health/live', PUBLIC, () => ({ status: 'ok' }));
+  app.get('/metrics', PUBLIC, async (_request, reply) => {
     const body = await metrics.registry.metrics();
     return reply.type(metrics.registry.contentType).send(body);
   });
+}
+
+/** Route options that mark a route public: no API key needed. Every other route needs one. */
+export const PUBLIC = { config: { public: true } } as const;
+
+/**
+ * Whether the route Fastify matched for this request is marked {@link PUBLIC}. Decided on the
+ * matched route (Fastify has decoded and routed the URL), never on the raw URL, so an encoded,
+ * absolute-form or otherwise disguised path cannot slip past an auth check. A request no route
+ * matched is not public either: it gets the 404 handler, which runs no workflow.
+ *
+ * @example
+ * ```ts
+ * app.addHook('onRequest', (request, reply, done) => (isPublicRoute(request) ? done() : authenticate(request, reply, done)));
+ * ```
+ */
+export function isPublicRoute(request: FastifyRequest): boolean {
+  return (request.routeOptions.config as { public?: unknown } | undefined)?.public === true;
+}
+
+/** Whether Fastify matched a route for this request (false: the 404 handler answers). */
+export function matchedRoute(request: FastifyRequest): boolean {
+  return request.routeOptions.url !== undefined;
 }
 
 /**

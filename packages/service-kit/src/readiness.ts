@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { sendError } from './plumbing.js';
+import { PUBLIC, sendError } from './plumbing.js';
 
 /** One dependency's readiness: why it is not ready, or undefined when it is. */
 export type ReadinessCheck = () => Promise<string | undefined>;
@@ -22,7 +22,7 @@ export interface ReadinessOptions {
  * ```
  */
 export function installReadiness(app: FastifyInstance, options: ReadinessOptions): void {
-  app.get('/health/ready', async (_request, reply) => {
+  app.get('/health/ready', PUBLIC, async (_request, reply) => {
     if (options.shuttingDown()) return sendError(reply, 503, 'not_ready', 'shutting down', { status: 'unavailable', reason: 'shutting down' });
     const checks: Record<string, string> = {};
     for (const [name, check] of Object.entries(options.checks)) {

@@ -1,0 +1,97 @@
+import { connect } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from './app.js';
+import { loadConfig } from './config.js';
+
+// Hostile request targets, sent byte for byte over a socket (fetch would normalise them): auth is
+// decided on the route Fastify matched, so no spelling of a route reaches a handler without a key.
+const KEY = 'test-key-hostile-0001';
+
+/** Sends one raw HTTP/1.1 request; resolves with the status code. */
+function raw(port: number, method: string, target: string, body: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let data = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => (data += chunk));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const m = /^HTTP\/1\.1 (\d{3})/.exec(data);
+      if (m) resolve(Number(m[1]));
+      else reject(new Error(`no HTTP status in ${JSON.stringify(data.slice(0, 100))}`));
+    });
+    const head = Object.entries({ host: `127.0.0.1:${port}`, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), connection: 'close', ...headers })
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('\r\n');
+    socket.write(`${method} ${target} HTTP/1.1\r\n${head}\r\n\r\n${body}`);
+  });
+}
+
+/** Every spelling of a path a router or a proxy might treat as the same route. */
+function variants(path: string, port: number): string[] {
+  const [, first, rest] = /^\/(\w)(.*)$/.exec(path)!;
+  const hex = (c: string) => `%${c.charCodeAt(0).toString(16)}`;
+  return [
+    path,
+    `/${hex(first!)}${rest}`, // /%761/answer
+    `/${hex(first!).replace('%', '%25')}${rest}`, // double-encoded
+    path.replace(/\//g, '%2F'),
+    path.replace(/\/([a-z])/g, (_m, c: string) => `/${hex(c)}`),
+    `${path}/`,
+    path.toUpperCase(),
+    `${path}?x=1`,
+    `${path}#frag`,
+    path.replace(/^\//, '/./'),
+    path.replace(/^\/(\w+)\//, '/$1/x/../'),
+    `//${path.slice(1)}`,
+    `http://127.0.0.1:${port}${path}`, // absolute form
+    `http://evil.example${path}`,
+    `${path};jsessionid=1`,
+  ];
+}
+
+describe('hostile request targets', () => {
+  let app: FastifyInstance;
+  let port: number;
+  beforeAll(async () => {
+    app = await buildApp(loadConfig({ PORT: '0', LOG_LEVEL: 'silent', GATEWAY_API_KEYS: `main:${KEY}`, RATE_LIMIT_RPS: '1000', RATE_LIMIT_BURST: '1000' }), { env: {} });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    port = (app.server.address() as { port: number }).port;
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  const routes = [
+    { path: '/v1/answer', body: JSON.stringify({ question: 'hi' }) },
+    { path: '/v1/chat/completions', body: JSON.stringify({ model: 'economy', messages: [{ role: 'user', content: 'hi' }] }) },
+  ];
+
+  it('never runs a handler without a key, whatever the spelling of the route', async () => {
+    const tried: string[] = [];
+    for (const route of routes) {
+      for (const target of variants(route.path, port)) {
+        const status = await raw(port, 'POST', target, route.body);
+        tried.push(`${status} ${target}`);
+        // Refused (401), not found (404) or not a valid target (400): never served, never a 5xx.
+        expect([400, 401, 404], `${target} -> ${status}`).toContain(status);
+      }
+    }
+    // The spellings the router does match are refused for want of a key, not merely not found.
+    expect(tried).toContain(`401 /%761/answer`);
+    expect(tried).toContain(`401 http://127.0.0.1:${port}/v1/answer`);
+    expect(tried.length).toBeGreaterThanOrEqual(30);
+  });
+
+  it('serves the same spellings with a key, so the refusals above are about the key', async () => {
+    expect(await raw(port, 'POST', '/%761/answer', routes[0]!.body, { authorization: `Bearer ${KEY}` })).toBe(200);
+    expect(await raw(port, 'POST', `http://127.0.0.1:${port}/v1/answer`, routes[0]!.body, { authorization: `Bearer ${KEY}` })).toBe(200);
+  });
+
+  it('keeps health and metrics public, and only them', async () => {
+    expect(await raw(port, 'GET', '/health/live', '')).toBe(200);
+    expect(await raw(port, 'GET', '/metrics', '')).toBe(200);
+    expect(await raw(port, 'GET', '/%68ealth/live', '')).toBe(200);
+  });
+});
