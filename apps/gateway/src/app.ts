@@ -1,7 +1,7 @@
 import { isAbortedError, isBudgetExceededError, isFallbackError, isRateLimitedError, isRetryExhaustedError, isTimeoutError, isValidationError } from '@weft/core';
 import { weftFetch, type WeftFetch } from '@weft/http';
 import { fromPino, logEvents, weftPinoOptions } from '@weft/log';
-import { clientGone, correlationIdOf, createMetrics, inRequestContext, installErrorHandlers, installPlumbing, installReadiness, isPublicRoute, matchedRoute, redisReadiness, sendError } from '@weft/service-kit';
+import { clientGone, correlationIdOf, createMetrics, frameworkErrors, inRequestContext, installErrorHandlers, installPlumbing, installReadiness, isPublicRoute, matchedRoute, redisReadiness, sendError } from '@weft/service-kit';
 import type { SimulatedProviders } from '@weft/simulated-providers';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { destination, pino, type DestinationStream } from 'pino';
@@ -97,6 +97,7 @@ export async function buildApp(config: GatewayConfig, options: BuildAppOptions =
   const app = Fastify({
     loggerInstance,
     genReqId: correlationIdOf,
+    frameworkErrors,
     logController: new LogController({ requestIdLogLabel: 'correlation_id', disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
     return503OnClosing: true,

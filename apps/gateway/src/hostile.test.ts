@@ -10,6 +10,11 @@ const KEY = 'test-key-hostile-0001';
 
 /** Sends one raw HTTP/1.1 request; resolves with the status code. */
 function raw(port: number, method: string, target: string, body: string, headers: Record<string, string> = {}): Promise<number> {
+  return rawResponse(port, method, target, body, headers).then((r) => r.status);
+}
+
+/** Sends one raw HTTP/1.1 request; resolves with the status, the headers (lower-cased) and the body. */
+function rawResponse(port: number, method: string, target: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string>; body: string }> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
     let data = '';
@@ -18,8 +23,10 @@ function raw(port: number, method: string, target: string, body: string, headers
     socket.on('error', reject);
     socket.on('close', () => {
       const m = /^HTTP\/1\.1 (\d{3})/.exec(data);
-      if (m) resolve(Number(m[1]));
-      else reject(new Error(`no HTTP status in ${JSON.stringify(data.slice(0, 100))}`));
+      if (!m) return reject(new Error(`no HTTP status in ${JSON.stringify(data.slice(0, 100))}`));
+      const [head = '', ...rest] = data.split('\r\n\r\n');
+      const hs = Object.fromEntries(head.split('\r\n').slice(1).map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+      resolve({ status: Number(m[1]), headers: hs, body: rest.join('\r\n\r\n') });
     });
     const head = Object.entries({ host: `127.0.0.1:${port}`, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), connection: 'close', ...headers })
       .map(([k, v]) => `${k}: ${v}`)
@@ -93,5 +100,16 @@ describe('hostile request targets', () => {
     expect(await raw(port, 'GET', '/health/live', '')).toBe(200);
     expect(await raw(port, 'GET', '/metrics', '')).toBe(200);
     expect(await raw(port, 'GET', '/%68ealth/live', '')).toBe(200);
+  });
+
+  it('answers a known path with the wrong method 405 and Allow, and an undecodable URL in the shared error shape', async () => {
+    const wrongMethod = await rawResponse(port, 'GET', '/v1/answer', '');
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.allow).toBe('POST');
+    expect(JSON.parse(wrongMethod.body)).toMatchObject({ error: 'method_not_allowed', correlationId: expect.any(String) as unknown });
+    const badUrl = await rawResponse(port, 'GET', '/%zz', '');
+    expect(badUrl.status).toBe(400);
+    expect(JSON.parse(badUrl.body)).toMatchObject({ error: 'bad_url', correlationId: expect.any(String) as unknown });
+    expect(badUrl.headers['x-correlation-id']).toBeDefined();
   });
 });

@@ -7,7 +7,7 @@
 export { ConfigError } from './config-error.js';
 export { envHttpUrl, envInt, envReader, loadServiceConfig, LOG_LEVELS, readEnv } from './env.js';
 export type { EnvReader, LogLevel, ServiceConfig, ServiceConfigDefaults } from './env.js';
-export { installErrorHandlers } from './error-handlers.js';
+export { frameworkErrors, installErrorHandlers } from './error-handlers.js';
 export type { ErrorHandlerOptions } from './error-handlers.js';
 export { listenUrl } from './listen-url.js';
 export { createMetrics } from './metrics.js';
