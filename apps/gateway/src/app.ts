@@ -1,5 +1,5 @@
 import { isAbortedError, isBudgetExceededError, isFallbackError, isRateLimitedError, isRetryExhaustedError, isTimeoutError, isValidationError } from '@weft/core';
-import { weftFetch, type WeftFetch } from '@weft/http';
+import { createFetch, type WeftFetch } from '@weft/http';
 import { fromPino, logEvents, weftPinoOptions } from '@weft/log';
 import { clientGone, correlationIdOf, createMetrics, frameworkErrors, inRequestContext, installErrorHandlers, installPlumbing, installReadiness, isPublicRoute, matchedRoute, redisReadiness, sendError } from '@weft/service-kit';
 import type { SimulatedProviders } from '@weft/simulated-providers';
@@ -45,7 +45,7 @@ export interface BuildAppOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Where logs go. @default standard output */
   readonly logDestination?: DestinationStream;
-  /** The fetch providers are called through. @default weftFetch */
+  /** The fetch providers are called through. @default a Weft fetch that propagates context only to providers with `propagateContext` */
   readonly fetch?: WeftFetch;
 }
 
@@ -82,9 +82,12 @@ export async function buildApp(config: GatewayConfig, options: BuildAppOptions =
   }
   let workflow: AnswerWorkflow;
   let chat: StreamPrimitive<ChatRequest, ChatChunk>;
+  // The caller's correlation ID, trace context and baggage go only to providers that opted in.
+  const sharing = new Set(providers.filter((p) => p.propagateContext === true).map((p) => new URL(p.baseUrl).origin));
+  const providerFetch = options.fetch ?? createFetch({ propagate: (url) => sharing.has(url.origin) });
   try {
-    workflow = buildAnswerWorkflow({ config, providers, keys: keys.list(), stores, fetch: options.fetch ?? weftFetch });
-    chat = buildChatWorkflow({ config, providers, keys: keys.list(), stores, fetch: options.fetch ?? weftFetch, prices: priceTable(providers), breakers: workflow.breakers, bulkheads: workflow.bulkheads });
+    workflow = buildAnswerWorkflow({ config, providers, keys: keys.list(), stores, fetch: providerFetch });
+    chat = buildChatWorkflow({ config, providers, keys: keys.list(), stores, fetch: providerFetch, prices: priceTable(providers), breakers: workflow.breakers, bulkheads: workflow.bulkheads });
   } catch (error) {
     await Promise.all([stores.close(), simulated?.close()]);
     throw error;
@@ -306,8 +309,9 @@ function replyToFailure(error: unknown, key: ApiKey, reply: FastifyReply): Fasti
     return sendError(reply, 499, 'client_closed', 'The client closed the connection.');
   }
   if (isTimeoutError(error)) return sendError(reply, 504, 'timeout', `No answer within the ${error.timeoutMs} ms deadline.`);
-  reply.request.log.warn({ err: error }, 'no provider could answer');
-  return sendError(reply, 503, 'providers_unavailable', `No provider could answer: ${describeFailure(error)}`);
+  // What each provider said goes to the log, never to the client.
+  reply.request.log.warn({ failures: describeFailure(error) }, 'no provider could answer');
+  return sendError(reply, 503, 'providers_unavailable', 'No provider could answer; try again shortly.');
 }
 
 /** Each provider's last error, for the 503 message: `beta: Provider beta answered 503: ...; gamma: ...`. */

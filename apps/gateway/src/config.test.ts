@@ -9,7 +9,7 @@ describe('loadConfig', () => {
 
   it('reads OpenAI-compatible providers from <NAME>_BASE_URL, _API_KEY and _MODEL', () => {
     const config = loadConfig({ GATEWAY_PROVIDERS: 'openai', OPENAI_BASE_URL: 'https://api.openai.com/v1/', OPENAI_API_KEY: 'sk-test', OPENAI_MODEL: 'gpt-4o-mini', OPENAI_QUALITY: '0.8' });
-    expect(config.providers).toEqual([{ name: 'openai', baseUrl: 'https://api.openai.com/v1', apiKey: 'sk-test', model: 'gpt-4o-mini', quality: 0.8, priceInput: undefined, priceOutput: undefined }]);
+    expect(config.providers).toEqual([{ name: 'openai', baseUrl: 'https://api.openai.com/v1', apiKey: 'sk-test', model: 'gpt-4o-mini', quality: 0.8, priceInput: undefined, priceOutput: undefined, propagateContext: false }]);
   });
 
   it('reads the provider bulkhead and premium hedging settings, with per-provider limits', () => {

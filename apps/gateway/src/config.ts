@@ -29,6 +29,12 @@ export interface ProviderConfig {
   readonly maxConcurrent?: number | undefined;
   /** Most calls waiting for one of this provider's slots (`<NAME>_MAX_QUEUE`). @default the gateway's `providerMaxQueue` */
   readonly maxQueue?: number | undefined;
+  /**
+   * Whether calls to this provider carry the caller's correlation ID, trace context and baggage
+   * (`<NAME>_PROPAGATE_CONTEXT`). Off for third parties unless set; on for the in-process simulated providers.
+   * @default false
+   */
+  readonly propagateContext?: boolean;
 }
 
 /** The gateway's validated configuration: the shared service settings plus its own. */
@@ -110,6 +116,7 @@ const PROVIDER_FIELDS = {
   PRICE_OUTPUT: z.coerce.number({ error: 'a number' }).min(0, { error: 'a number >= 0' }).optional(),
   MAX_CONCURRENT: envInt(1, 10_000).optional(),
   MAX_QUEUE: envInt(0, 100_000).optional(),
+  PROPAGATE_CONTEXT: z.enum(['true', 'false'], { error: 'true or false' }).default('false'),
 } as const;
 
 /**
@@ -137,7 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
         throw new ConfigError(missing, `Expected \`${missing}\` to be set together with \`${priceInput === undefined ? `${prefix}PRICE_OUTPUT` : `${prefix}PRICE_INPUT`}\``);
       }
       const limits = { maxConcurrent: p('MAX_CONCURRENT'), maxQueue: p('MAX_QUEUE') };
-      providers.push({ name, baseUrl: p('BASE_URL').replace(/\/+$/, ''), apiKey: p('API_KEY'), model: p('MODEL'), quality: p('QUALITY'), priceInput, priceOutput, ...definedOnly(limits) });
+      providers.push({ name, baseUrl: p('BASE_URL').replace(/\/+$/, ''), apiKey: p('API_KEY'), model: p('MODEL'), quality: p('QUALITY'), priceInput, priceOutput, ...definedOnly(limits), propagateContext: p('PROPAGATE_CONTEXT') === 'true' });
     }
   }
   const rateLimitRps = v('RATE_LIMIT_RPS');

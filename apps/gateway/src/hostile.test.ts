@@ -113,3 +113,50 @@ describe('hostile request targets', () => {
     expect(badUrl.headers['x-correlation-id']).toBeDefined();
   });
 });
+
+describe('what third-party providers see and say', () => {
+  it("never forwards the caller's correlation ID to a provider that did not opt in, and never echoes a provider's error text", async () => {
+    const { createServer } = await import('node:http');
+    const seen: Array<Record<string, string | string[] | undefined>> = [];
+    // A provider that fails, echoing the request's headers (its Authorization included) in its error.
+    const provider = createServer((req, res) => {
+      seen.push(req.headers);
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: `bad request with headers ${JSON.stringify(req.headers)}`, code: 'server_error' } }));
+    });
+    await new Promise<void>((r) => provider.listen(0, '127.0.0.1', r));
+    const port = (provider.address() as { port: number }).port;
+    const app = await buildApp(
+      loadConfig({
+        PORT: '0',
+        LOG_LEVEL: 'silent',
+        GATEWAY_API_KEYS: `main:${KEY}`,
+        GATEWAY_PROVIDERS: 'echo',
+        ECHO_BASE_URL: `http://127.0.0.1:${port}/v1`,
+        ECHO_API_KEY: 'sk-provider-secret-0001',
+        ECHO_MODEL: 'gpt-4o-mini',
+        PROVIDER_RETRIES: '0',
+      }),
+      { env: {} },
+    );
+    try {
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const gw = (app.server.address() as { port: number }).port;
+      const res = await fetch(`http://127.0.0.1:${gw}/v1/answer`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}`, 'x-correlation-id': 'caller-correlation-1', baggage: 'user=alice' }, body: JSON.stringify({ question: 'hi' }) });
+      const text = await res.text();
+      expect(res.status).toBe(503);
+      expect(text).not.toContain('sk-provider-secret-0001');
+      expect(text).not.toContain('bad request with headers');
+      expect(JSON.parse(text)).toMatchObject({ error: 'providers_unavailable', correlationId: 'caller-correlation-1' });
+      expect(seen.length).toBeGreaterThan(0);
+      for (const h of seen) {
+        expect(h['x-correlation-id']).toBeUndefined();
+        expect(h.baggage).toBeUndefined();
+        expect(h.traceparent).toBeUndefined();
+      }
+    } finally {
+      await app.close();
+      await new Promise((r) => provider.close(r));
+    }
+  });
+});

@@ -75,7 +75,9 @@ export function openAiCompatible(provider: ProviderConfig, options: OpenAiCompat
     if (!response.ok) {
       const text = (await response.text().catch(() => '')).slice(0, MAX_ERROR_TEXT);
       const retryAfter = Number(response.headers.get('retry-after'));
-      throw new ProviderError(provider.name, response.status, `Provider ${provider.name} answered ${response.status}: ${messageOf(text)}`, Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter * 1000 : undefined);
+      // Only the provider's error code, if it is a plain identifier: its free text may echo anything (a key, the prompt).
+      const code = codeOf(text);
+      throw new ProviderError(provider.name, response.status, `Provider ${provider.name} answered ${response.status}${code ? ` (${code})` : ''}`, Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter * 1000 : undefined);
     }
     const parsed = completionSchema.safeParse(await response.json().catch(() => undefined));
     if (!parsed.success) throw new ProviderError(provider.name, 0, `Provider ${provider.name} answered something that is not a chat completion: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
@@ -92,13 +94,13 @@ export function openAiCompatible(provider: ProviderConfig, options: OpenAiCompat
   return call.cost({ extract: (out) => ({ model: out.model, inputTokens: out.inputTokens, outputTokens: out.outputTokens }), prices: options.prices });
 }
 
-/** The `error.message` of an OpenAI-style error body, or the text itself. */
-function messageOf(text: string): string {
+/** The `error.code` of an OpenAI-style error body when it is a plain identifier, else undefined. */
+function codeOf(text: string): string | undefined {
   try {
-    const body = JSON.parse(text) as { error?: { message?: unknown } };
-    if (typeof body.error?.message === 'string') return body.error.message;
+    const body = JSON.parse(text) as { error?: { code?: unknown } };
+    const code = body.error?.code;
+    return typeof code === 'string' && /^[a-z][a-z0-9_]{0,63}$/.test(code) ? code : undefined;
   } catch {
-    // not JSON
+    return undefined;
   }
-  return text || '(empty body)';
 }

@@ -30,6 +30,6 @@ export async function startDemoProviders(port: number, env: NodeJS.ProcessEnv): 
     throw new ConfigError(variable, (error as Error).message);
   }
   const sim = await startSimulatedProviders({ ...options, port, host: '127.0.0.1' });
-  const providers = SIMULATED_PROVIDERS.map((p) => ({ name: p.name, baseUrl: sim.baseUrlFor(p.name), apiKey: undefined, model: p.model, quality: p.quality, priceInput: undefined, priceOutput: undefined }));
+  const providers = SIMULATED_PROVIDERS.map((p) => ({ name: p.name, baseUrl: sim.baseUrlFor(p.name), apiKey: undefined, model: p.model, quality: p.quality, priceInput: undefined, priceOutput: undefined, propagateContext: true }));
   return { sim, providers };
 }
