@@ -41,6 +41,9 @@ const HEDGED_TIER: Tier = 'premium';
 /** The run attribute carrying the caller's key ID (a hash prefix, never the key). */
 export const KEY_ID_ATTRIBUTE = 'gateway.key_id';
 
+/** Tokens the system prompt and message framing add to a question, generously counted. */
+const PROMPT_OVERHEAD_TOKENS = 40;
+
 /** Daily budget window. */
 const DAY_MS = 86_400_000;
 
@@ -142,9 +145,11 @@ export function buildAnswerWorkflow(deps: AnswerWorkflowDeps): AnswerWorkflow {
       ? unhedged
       : route((req: ProviderRequest) => (req.tier === HEDGED_TIER ? 'hedged' : 'unhedged'), { hedged: routeOver(new Map([...calls].map(([name, call]) => [name, call.hedge(hedging)]))), unhedged }, { name: 'hedging' });
 
-  // The most a question's prompt can cost at the dearest provider: reserved before the call, reconciled after.
-  const dearest = Math.max(...providers.map((p) => prices.price(p.model)!.input));
-  const estimate = (req: ProviderRequest): number => ((req.question.length / 4 + 40) * dearest) / 1e6;
+  // The worst case, reserved before the call and settled to the actual cost after: the prompt and
+  // every output token it may produce (`MAX_TOKENS`), at the dearest provider, times the attempts
+  // that may run at once (a hedged premium call runs two). So concurrent calls never overspend.
+  const worst = (inputTokens: number): number => Math.max(...providers.map((p) => prices.cost(p.model, inputTokens, config.maxTokens)));
+  const estimate = (req: ProviderRequest): number => worst(Math.ceil(req.question.length / 4) + PROMPT_OVERHEAD_TOKENS) * (hedging !== undefined && req.tier === HEDGED_TIER ? 2 : 1);
 
   const keyOf = (_: unknown, ctx: { attributes: Readonly<Record<string, unknown>> }): string => String(ctx.attributes[KEY_ID_ATTRIBUTE]);
   const budgeted: Record<string, Primitive<ProviderRequest, ProviderAnswer>> = {};
