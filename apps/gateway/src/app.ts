@@ -1,7 +1,7 @@
 import { isAbortedError, isBudgetExceededError, isFallbackError, isRateLimitedError, isRetryExhaustedError, isTimeoutError, isValidationError } from '@weft/core';
 import { createFetch, type WeftFetch } from '@weft/http';
 import { fromPino, logEvents, weftPinoOptions } from '@weft/log';
-import { clientGone, correlationIdOf, createMetrics, frameworkErrors, inRequestContext, installErrorHandlers, installPlumbing, installReadiness, isPublicRoute, matchedRoute, redisReadiness, sendError } from '@weft/service-kit';
+import { clientGone, correlationIdOf, createMetrics, frameworkErrors, httpLimits, inRequestContext, installErrorHandlers, installPlumbing, installReadiness, isPublicRoute, matchedRoute, redisReadiness, sendError } from '@weft/service-kit';
 import type { SimulatedProviders } from '@weft/simulated-providers';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { destination, pino, type DestinationStream } from 'pino';
@@ -98,6 +98,7 @@ export async function buildApp(config: GatewayConfig, options: BuildAppOptions =
   // Typed as Fastify's base logger, so the app is a plain FastifyInstance rather than one generic over pino's Logger.
   const loggerInstance: FastifyBaseLogger = logger;
   const app = Fastify({
+    ...httpLimits(config),
     loggerInstance,
     genReqId: correlationIdOf,
     frameworkErrors,

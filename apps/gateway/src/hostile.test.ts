@@ -160,3 +160,49 @@ describe('what third-party providers see and say', () => {
     }
   });
 });
+
+describe('time limits on slow clients', () => {
+  /** Opens a connection, sends `head`, then trickles `trickle` a byte every 100 ms; resolves with what came back and when the server closed it. */
+  function slowloris(port: number, head: string, trickle: string): Promise<{ ms: number; reply: string }> {
+    return new Promise((resolve) => {
+      const started = Date.now();
+      const socket = connect(port, '127.0.0.1');
+      let reply = '';
+      let i = 0;
+      socket.setEncoding('latin1');
+      socket.on('data', (d: string) => (reply += d));
+      socket.on('error', () => undefined);
+      const timer = setInterval(() => {
+        if (i < trickle.length && !socket.destroyed) socket.write(trickle[i++]!);
+      }, 100);
+      socket.on('close', () => {
+        clearInterval(timer);
+        resolve({ ms: Date.now() - started, reply });
+      });
+      socket.write(head);
+    });
+  }
+
+  it('cuts off a trickled body and trickled headers within the configured limits, and serves others meanwhile', async () => {
+    const app = await buildApp(loadConfig({ PORT: '0', LOG_LEVEL: 'silent', GATEWAY_API_KEYS: `main:${KEY}`, HTTP_REQUEST_TIMEOUT_MS: '1000', HTTP_HEADERS_TIMEOUT_MS: '600' }), { env: {} });
+    try {
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const port = (app.server.address() as { port: number }).port;
+      const body = JSON.stringify({ question: 'a question sent very slowly' });
+      const slowBody = slowloris(port, `POST /v1/answer HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`, body);
+      const slowOn404 = slowloris(port, `POST /nowhere HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`, body);
+      const slowHeaders = slowloris(port, 'GET /health/live HTTP/1.1\r\n', 'host: x\r\nx-slow: 1234567890123456789012345678901234567890\r\n\r\n');
+      // Meanwhile an ordinary request is served at once.
+      expect((await fetch(`http://127.0.0.1:${port}/health/live`)).status).toBe(200);
+      for (const [what, attack, limit] of [['body', slowBody, 1_000], ['404 body', slowOn404, 1_000], ['headers', slowHeaders, 600]] as const) {
+        const r = await attack;
+        // Cut within the limit plus Node's check interval and some scheduling slack, long before the trickle would end.
+        expect(r.ms, what).toBeGreaterThanOrEqual(limit - 50);
+        expect(r.ms, what).toBeLessThan(limit + 2_500);
+        expect(r.reply, what).not.toMatch(/^HTTP\/1\.1 2/);
+      }
+    } finally {
+      await app.close();
+    }
+  }, 20_000);
+});

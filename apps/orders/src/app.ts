@@ -4,7 +4,7 @@ import { weftFetch } from '@weft/http';
 import { fromPino, logEvents, weftPinoOptions } from '@weft/log';
 import { watchQueues } from '@weft/prometheus';
 import { createWeftRedis, RedisSagaLog, type WeftRedis } from '@weft/redis';
-import { clientGone, correlationIdOf, createMetrics, frameworkErrors, inRequestContext, installErrorHandlers, installPlumbing, installReadiness, redisReadiness, sendError } from '@weft/service-kit';
+import { clientGone, correlationIdOf, createMetrics, frameworkErrors, httpLimits, inRequestContext, installErrorHandlers, installPlumbing, installReadiness, redisReadiness, sendError } from '@weft/service-kit';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { destination, pino, type DestinationStream } from 'pino';
 import type { OrdersConfig } from './config.js';
@@ -109,7 +109,7 @@ export async function buildApp(config: OrdersConfig, options: BuildAppOptions = 
   const stopEventLogs = logEvents(fromPino(logger), { levels: { 'run.started': 'silent', 'step.started': 'silent' } });
   // Typed as Fastify's base logger, so the app is a plain FastifyInstance rather than one generic over pino's Logger.
   const loggerInstance: FastifyBaseLogger = logger;
-  const app = Fastify({ loggerInstance, genReqId: correlationIdOf, frameworkErrors, logController: new LogController({ requestIdLogLabel: 'correlation_id', disableRequestLogging: true }), bodyLimit: 64 * 1024 });
+  const app = Fastify({ ...httpLimits(config), loggerInstance, genReqId: correlationIdOf, frameworkErrors, logController: new LogController({ requestIdLogLabel: 'correlation_id', disableRequestLogging: true }), bodyLimit: 64 * 1024 });
   const state: OrdersState = { config, services, redis, sagaLog, queue, recovered, shuttingDown: false };
   app.decorate('orders', state);
   installPlumbing(app, metrics);

@@ -56,6 +56,9 @@ describe('loadServiceConfig', () => {
       shutdownTimeoutMs: 10_000,
       otlpEndpoint: undefined,
       serviceName: 'weft-orders',
+      httpRequestTimeoutMs: 30_000,
+      httpHeadersTimeoutMs: 10_000,
+      httpKeepAliveTimeoutMs: 5_000,
     });
   });
 

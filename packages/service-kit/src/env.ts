@@ -93,6 +93,12 @@ export interface ServiceConfig {
   readonly otlpEndpoint: string | undefined;
   /** `OTEL_SERVICE_NAME`. @default 'weft-<name>' */
   readonly serviceName: string;
+  /** `HTTP_REQUEST_TIMEOUT_MS`: the most a request may take to arrive whole, headers and body (a trickled body is cut off). @default 30000 */
+  readonly httpRequestTimeoutMs: number;
+  /** `HTTP_HEADERS_TIMEOUT_MS`: the most a request's headers may take to arrive. @default 10000 */
+  readonly httpHeadersTimeoutMs: number;
+  /** `HTTP_KEEP_ALIVE_TIMEOUT_MS`: how long an idle keep-alive connection is kept open. @default 5000 */
+  readonly httpKeepAliveTimeoutMs: number;
 }
 
 /** Which service {@link loadServiceConfig} reads for: it sets the defaults. */
@@ -114,6 +120,9 @@ function serviceEnv({ name, port }: ServiceConfigDefaults) {
     SHUTDOWN_TIMEOUT_MS: envInt(0, 600_000).default(10_000),
     OTEL_EXPORTER_OTLP_ENDPOINT: envHttpUrl.optional(),
     OTEL_SERVICE_NAME: z.string().min(1).default(`weft-${name}`),
+    HTTP_REQUEST_TIMEOUT_MS: envInt(100, 600_000).default(30_000),
+    HTTP_HEADERS_TIMEOUT_MS: envInt(100, 600_000).default(10_000),
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: envInt(100, 600_000).default(5_000),
   } as const;
 }
 
@@ -138,6 +147,9 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv, defaults: ServiceConfi
     redisPrefix: v('REDIS_PREFIX'),
     shutdownTimeoutMs: v('SHUTDOWN_TIMEOUT_MS'),
     otlpEndpoint: v('OTEL_EXPORTER_OTLP_ENDPOINT'),
+    httpRequestTimeoutMs: v('HTTP_REQUEST_TIMEOUT_MS'),
+    httpHeadersTimeoutMs: Math.min(v('HTTP_HEADERS_TIMEOUT_MS'), v('HTTP_REQUEST_TIMEOUT_MS')),
+    httpKeepAliveTimeoutMs: v('HTTP_KEEP_ALIVE_TIMEOUT_MS'),
     serviceName: v('OTEL_SERVICE_NAME'),
   };
 }

@@ -12,7 +12,7 @@ export type { ErrorHandlerOptions } from './error-handlers.js';
 export { listenUrl } from './listen-url.js';
 export { createMetrics } from './metrics.js';
 export type { Metrics } from './metrics.js';
-export { clientGone, correlationIdOf, inRequestContext, installPlumbing, isPublicRoute, matchedRoute, PUBLIC, sendError } from './plumbing.js';
+export { clientGone, correlationIdOf, httpLimits, inRequestContext, installPlumbing, isPublicRoute, matchedRoute, PUBLIC, sendError } from './plumbing.js';
 export { installReadiness, redisReadiness } from './readiness.js';
 export type { PingableRedis, ReadinessCheck, ReadinessOptions } from './readiness.js';
 export { runService } from './run-service.js';

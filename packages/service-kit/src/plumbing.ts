@@ -1,3 +1,4 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { context, SpanKind, SpanStatusCode, trace, isSpanContextValid, type Context, type Span } from '@opentelemetry/api';
 import { CORRELATION_ID_HEADER, extract, formatTraceparent, parseTraceparent } from '@weft/http';
@@ -103,6 +104,32 @@ export function installPlumbing(app: FastifyInstance, metrics: Metrics): void {
     const body = await metrics.registry.metrics();
     return reply.type(metrics.registry.contentType).send(body);
   });
+}
+
+/**
+ * Fastify options that bound how long a client may hold a connection: the whole request (headers
+ * and body) within `httpRequestTimeoutMs` (a body trickled a byte at a time is cut off, with 408),
+ * headers within `httpHeadersTimeoutMs`, idle keep-alive connections closed after
+ * `httpKeepAliveTimeoutMs`. Node checks the request limits every `checkEveryMs` (a quarter of the
+ * headers limit, at most a second), so a cut lands within that of the limit.
+ *
+ * @example
+ * ```ts
+ * const app = Fastify({ ...httpLimits(config), genReqId: correlationIdOf });
+ * ```
+ */
+export function httpLimits(config: { readonly httpRequestTimeoutMs: number; readonly httpHeadersTimeoutMs: number; readonly httpKeepAliveTimeoutMs: number }): {
+  requestTimeout: number;
+  keepAliveTimeout: number;
+  serverFactory: (handler: (req: IncomingMessage, res: ServerResponse) => void) => Server;
+} {
+  const checkEveryMs = Math.max(50, Math.min(1_000, Math.floor(config.httpHeadersTimeoutMs / 4)));
+  return {
+    requestTimeout: config.httpRequestTimeoutMs,
+    keepAliveTimeout: config.httpKeepAliveTimeoutMs,
+    serverFactory: (handler) =>
+      createServer({ requestTimeout: config.httpRequestTimeoutMs, headersTimeout: config.httpHeadersTimeoutMs, keepAliveTimeout: config.httpKeepAliveTimeoutMs, connectionsCheckingInterval: checkEveryMs }, handler),
+  };
 }
 
 /** Route options that mark a route public: no API key needed. Every other route needs one. */
