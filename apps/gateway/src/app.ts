@@ -109,7 +109,7 @@ export async function buildApp(config: GatewayConfig, options: BuildAppOptions =
   const state: GatewayState = { config, simulated, providers, keys, demoKeys, stores, workflow, shuttingDown: false };
   app.decorate('gateway', state);
   app.decorateRequest('apiKey', undefined);
-  installPlumbing(app, metrics);
+  installPlumbing(app, metrics, config);
 
   app.addHook('onClose', async () => {
     state.shuttingDown = true;

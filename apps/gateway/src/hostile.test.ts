@@ -206,3 +206,39 @@ describe('time limits on slow clients', () => {
     }
   }, 20_000);
 });
+
+describe('browser and scrape access', () => {
+  it('answers CORS only for the configured origins, and guards /metrics with a token when one is set', async () => {
+    const app = await buildApp(
+      loadConfig({ PORT: '0', LOG_LEVEL: 'silent', GATEWAY_API_KEYS: `main:${KEY}`, CORS_ORIGINS: 'https://app.example.com', METRICS_TOKEN: 'metrics-token-0123456789' }),
+      { env: {} },
+    );
+    try {
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+      const preflight = (origin: string) => fetch(`${url}/v1/answer`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' } });
+      const allowed = await preflight('https://app.example.com');
+      expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+      const other = await preflight('https://evil.example');
+      expect(other.headers.get('access-control-allow-origin')).toBeNull();
+      expect((await fetch(`${url}/metrics`)).status).toBe(401);
+      expect((await fetch(`${url}/metrics`, { headers: { authorization: 'Bearer wrong-token-0123456789' } })).status).toBe(401);
+      const scraped = await fetch(`${url}/metrics`, { headers: { authorization: 'Bearer metrics-token-0123456789' } });
+      expect(scraped.status).toBe(200);
+      expect(await scraped.text()).toMatch(/http_server_requests_total/);
+    } finally {
+      await app.close();
+    }
+    // Off by default: no CORS header for anyone, and /metrics open to the scraper.
+    const plain = await buildApp(loadConfig({ PORT: '0', LOG_LEVEL: 'silent', GATEWAY_API_KEYS: `main:${KEY}` }), { env: {} });
+    try {
+      await plain.listen({ port: 0, host: '127.0.0.1' });
+      const url = `http://127.0.0.1:${(plain.server.address() as { port: number }).port}`;
+      const r = await fetch(`${url}/health/live`, { headers: { origin: 'https://app.example.com' } });
+      expect(r.headers.get('access-control-allow-origin')).toBeNull();
+      expect((await fetch(`${url}/metrics`)).status).toBe(200);
+    } finally {
+      await plain.close();
+    }
+  });
+});

@@ -112,7 +112,7 @@ export async function buildApp(config: OrdersConfig, options: BuildAppOptions = 
   const app = Fastify({ ...httpLimits(config), loggerInstance, genReqId: correlationIdOf, frameworkErrors, logController: new LogController({ requestIdLogLabel: 'correlation_id', disableRequestLogging: true }), bodyLimit: 64 * 1024 });
   const state: OrdersState = { config, services, redis, sagaLog, queue, recovered, shuttingDown: false };
   app.decorate('orders', state);
-  installPlumbing(app, metrics);
+  installPlumbing(app, metrics, config);
   app.addHook('onClose', async () => {
     state.shuttingDown = true;
     // Finish the jobs in hand; after the shutdown timeout their locks lapse and another worker takes them.

@@ -59,6 +59,8 @@ describe('loadServiceConfig', () => {
       httpRequestTimeoutMs: 30_000,
       httpHeadersTimeoutMs: 10_000,
       httpKeepAliveTimeoutMs: 5_000,
+      corsOrigins: [],
+      metricsToken: undefined,
     });
   });
 

@@ -99,6 +99,10 @@ export interface ServiceConfig {
   readonly httpHeadersTimeoutMs: number;
   /** `HTTP_KEEP_ALIVE_TIMEOUT_MS`: how long an idle keep-alive connection is kept open. @default 5000 */
   readonly httpKeepAliveTimeoutMs: number;
+  /** `CORS_ORIGINS`: comma-separated origins browsers may call from (`https://app.example.com`); empty turns CORS off. @default [] */
+  readonly corsOrigins: readonly string[];
+  /** `METRICS_TOKEN`: when set, `/metrics` answers only `Authorization: Bearer <token>`. @default undefined (open) */
+  readonly metricsToken: string | undefined;
 }
 
 /** Which service {@link loadServiceConfig} reads for: it sets the defaults. */
@@ -123,6 +127,11 @@ function serviceEnv({ name, port }: ServiceConfigDefaults) {
     HTTP_REQUEST_TIMEOUT_MS: envInt(100, 600_000).default(30_000),
     HTTP_HEADERS_TIMEOUT_MS: envInt(100, 600_000).default(10_000),
     HTTP_KEEP_ALIVE_TIMEOUT_MS: envInt(100, 600_000).default(5_000),
+    CORS_ORIGINS: z
+      .string()
+      .regex(/^(https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?)(,https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?)*$/, { error: 'comma-separated http(s) origins, such as https://app.example.com' })
+      .optional(),
+    METRICS_TOKEN: z.string().min(16, { error: 'at least 16 characters' }).optional(),
   } as const;
 }
 
@@ -150,6 +159,8 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv, defaults: ServiceConfi
     httpRequestTimeoutMs: v('HTTP_REQUEST_TIMEOUT_MS'),
     httpHeadersTimeoutMs: Math.min(v('HTTP_HEADERS_TIMEOUT_MS'), v('HTTP_REQUEST_TIMEOUT_MS')),
     httpKeepAliveTimeoutMs: v('HTTP_KEEP_ALIVE_TIMEOUT_MS'),
+    corsOrigins: v('CORS_ORIGINS')?.split(',') ?? [],
+    metricsToken: v('METRICS_TOKEN'),
     serviceName: v('OTEL_SERVICE_NAME'),
   };
 }

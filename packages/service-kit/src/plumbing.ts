@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Socket } from 'node:net';
+import cors from '@fastify/cors';
 import { context, SpanKind, SpanStatusCode, trace, isSpanContextValid, type Context, type Span } from '@opentelemetry/api';
 import { CORRELATION_ID_HEADER, extract, formatTraceparent, parseTraceparent } from '@weft/http';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -41,7 +43,12 @@ export function correlationIdOf(req: { headers: Record<string, string | string[]
  * installPlumbing(app, metrics);
  * ```
  */
-export function installPlumbing(app: FastifyInstance, metrics: Metrics): void {
+export function installPlumbing(app: FastifyInstance, metrics: Metrics, access: { readonly corsOrigins?: readonly string[]; readonly metricsToken?: string | undefined } = {}): void {
+  // Browsers: only the listed origins, and none unless configured.
+  if (access.corsOrigins !== undefined && access.corsOrigins.length > 0) {
+    void app.register(cors, { origin: [...access.corsOrigins], methods: ['GET', 'POST'], allowedHeaders: ['authorization', 'content-type', 'x-api-key', 'x-correlation-id', 'traceparent'], exposedHeaders: ['x-correlation-id', 'retry-after'], maxAge: 600 });
+  }
+  const metricsDigest = access.metricsToken === undefined ? undefined : digest(access.metricsToken);
   app.decorateRequest('otel', undefined as unknown as Context);
   app.decorateRequest('span', undefined);
   app.decorateRequest('startedAt', 0n);
@@ -100,7 +107,14 @@ export function installPlumbing(app: FastifyInstance, metrics: Metrics): void {
   });
 
   app.get('/health/live', PUBLIC, () => ({ status: 'ok' }));
-  app.get('/metrics', PUBLIC, async (_request, reply) => {
+  app.get('/metrics', PUBLIC, async (request, reply) => {
+    if (metricsDigest !== undefined) {
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
+      if (match === null || !timingSafeEqual(digest(match[1]!), metricsDigest)) {
+        reply.header('www-authenticate', 'Bearer');
+        return sendError(reply, 401, 'unauthorized', 'The metrics need "Authorization: Bearer <METRICS_TOKEN>".');
+      }
+    }
     const body = await metrics.registry.metrics();
     return reply.type(metrics.registry.contentType).send(body);
   });
@@ -130,6 +144,10 @@ export function httpLimits(config: { readonly httpRequestTimeoutMs: number; read
     serverFactory: (handler) =>
       createServer({ requestTimeout: config.httpRequestTimeoutMs, headersTimeout: config.httpHeadersTimeoutMs, keepAliveTimeout: config.httpKeepAliveTimeoutMs, connectionsCheckingInterval: checkEveryMs }, handler),
   };
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
 }
 
 /** Route options that mark a route public: no API key needed. Every other route needs one. */
