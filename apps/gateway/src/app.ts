@@ -72,7 +72,7 @@ export async function buildApp(config: GatewayConfig, options: BuildAppOptions =
   let providers = config.providers;
   try {
     if (demo) {
-      const started = await startDemoProviders(config.simPort, options.env ?? process.env);
+      const started = await startDemoProviders(config.simPort, options.env ?? process.env, config.simHost);
       simulated = started.sim;
       providers = started.providers;
     }

@@ -52,3 +52,13 @@ describe('loadConfig', () => {
     expect((error as ConfigError).variable).toBe('DAILY_BUDGET_USD');
   });
 });
+
+describe('safe by default', () => {
+  it('refuses the simulated providers and demo keys in production unless GATEWAY_DEMO=true', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/`GATEWAY_PROVIDERS`.*GATEWAY_DEMO=true/);
+    expect(loadConfig({ NODE_ENV: 'production', GATEWAY_DEMO: 'true' }).providerMode).toBe('simulated');
+    expect(loadConfig({}).providerMode).toBe('simulated');
+    expect(() => loadConfig({ GATEWAY_DEMO: 'false' })).toThrow(/`GATEWAY_PROVIDERS`/);
+    expect(loadConfig({ NODE_ENV: 'production', GATEWAY_PROVIDERS: 'openai', OPENAI_BASE_URL: 'https://api.openai.com/v1', OPENAI_MODEL: 'gpt-4o-mini' }).providerMode).toBe('configured');
+  });
+});

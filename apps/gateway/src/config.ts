@@ -41,6 +41,8 @@ export interface ProviderConfig {
 export interface GatewayConfig extends ServiceConfig {
   /** `simulated`: start `apps/simulated-providers` on loopback and route to it (demo mode). */
   readonly providerMode: 'simulated' | 'configured';
+  /** `SIM_HOST`: where the in-process simulated providers (and their admin endpoint) listen in demo mode. @default '127.0.0.1' */
+  readonly simHost: string;
   /** The configured providers (empty in simulated mode, where they are made at start-up). */
   readonly providers: readonly ProviderConfig[];
   /** Raw API-key list from the environment (`name:key[:dailyBudgetUsd]`, comma-separated). */
@@ -90,6 +92,8 @@ const ENV = {
     .regex(/^(simulated|[a-z][a-z0-9_]{0,31}(,[a-z][a-z0-9_]{0,31})*)$/, { error: '"simulated" or comma-separated provider names (lowercase letters, digits, _)' })
     .default('simulated'),
   GATEWAY_API_KEYS: z.string().optional(),
+  GATEWAY_DEMO: z.enum(['true', 'false'], { error: 'true or false' }).optional(),
+  SIM_HOST: z.enum(['127.0.0.1', '0.0.0.0', '::1', '::'], { error: 'a loopback or any-address host' }).default('127.0.0.1'),
   GATEWAY_API_KEYS_FILE: z.string().optional(),
   RATE_LIMIT_RPS: positive.default(10),
   RATE_LIMIT_BURST: positive.default(20),
@@ -150,8 +154,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
   const rateLimitRps = v('RATE_LIMIT_RPS');
   const rateLimitBurst = v('RATE_LIMIT_BURST');
   if (rateLimitBurst < 1) throw new ConfigError('RATE_LIMIT_BURST', `Expected \`RATE_LIMIT_BURST\` to be a number >= 1, got ${JSON.stringify(String(rateLimitBurst))}`);
+  // Safe by default: in production the simulated providers and their demo keys, which the README
+  // prints, run only when asked for by name.
+  const demoAllowed = v('GATEWAY_DEMO') === 'true' || (v('GATEWAY_DEMO') === undefined && env.NODE_ENV !== 'production');
+  if (providerList === 'simulated' && !demoAllowed) {
+    throw new ConfigError('GATEWAY_PROVIDERS', 'Expected `GATEWAY_PROVIDERS` to name real providers (with `GATEWAY_API_KEYS`, from a Secret) in production; to run the demo with simulated providers and the README\'s demo keys, set `GATEWAY_DEMO=true`');
+  }
   return Object.freeze({
     ...loadServiceConfig(env, { name: 'gateway', port: 3000 }),
+    simHost: v('SIM_HOST'),
     providerMode: providerList === 'simulated' ? 'simulated' : 'configured',
     providers: Object.freeze(providers),
     apiKeys: v('GATEWAY_API_KEYS'),

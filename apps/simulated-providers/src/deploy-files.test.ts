@@ -113,7 +113,8 @@ describe('deploy files', () => {
     expect(compose.services['orders-worker']?.environment).toMatchObject({ ORDERS_ROLE: 'worker', REDIS_URL: 'redis://redis:6379' });
     expect((redis as { command?: string[] } | undefined)?.command).toEqual(expect.arrayContaining(['--appendonly', 'yes']));
     expect(gatewayService?.ports).toContain('3000:3000');
-    expect(gatewayService?.environment).toMatchObject({ HOST: '0.0.0.0', REDIS_URL: 'redis://redis:6379' });
+    expect(gatewayService?.environment).toMatchObject({ HOST: '0.0.0.0', REDIS_URL: 'redis://redis:6379', GATEWAY_DEMO: 'true', SIM_HOST: '0.0.0.0' });
+    expect(gatewayService?.ports).toContain('127.0.0.1:4010:4010');
     expect(gatewayService?.build).toEqual({ context: '..', dockerfile: 'deploy/Dockerfile' });
     expect(redis?.image).toMatch(/^redis:7/);
     expect(prometheus?.volumes).toContain('../alerts:/etc/prometheus/rules:ro');
@@ -143,6 +144,10 @@ describe('deploy files', () => {
     expect(container.resources.requests).toEqual({ cpu: expect.any(String) as unknown, memory: expect.any(String) as unknown });
     expect(container.env.find((e) => e.name === 'REDIS_URL')?.valueFrom?.secretKeyRef).toEqual({ name: 'weft-gateway-redis', key: 'url' });
     expect(container.env.find((e) => e.name === 'HOST')?.value).toBe('0.0.0.0');
+    // Real providers and keys from a Secret; production without them refuses to start (NODE_ENV=production).
+    expect((container as unknown as { envFrom?: Array<{ secretRef?: { name: string } }> }).envFrom).toContainEqual({ secretRef: { name: 'weft-gateway' } });
+    expect(container.env.find((e) => e.name === 'NODE_ENV')?.value).toBe('production');
+    expect(container.env.some((e) => e.name === 'GATEWAY_DEMO')).toBe(false);
     expect(deployment.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
     expect(deployment.spec.selector.matchLabels).toEqual(load<{ spec: { selector: unknown } }>('k8s/service.yaml').spec.selector);
     const hpa = load<Hpa>('k8s/hpa.yaml');

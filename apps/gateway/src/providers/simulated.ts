@@ -19,7 +19,7 @@ const SIMULATED_PROVIDERS = [
  * await sim.close();
  * ```
  */
-export async function startDemoProviders(port: number, env: NodeJS.ProcessEnv): Promise<{ sim: SimulatedProviders; providers: ProviderConfig[] }> {
+export async function startDemoProviders(port: number, env: NodeJS.ProcessEnv, host = '127.0.0.1'): Promise<{ sim: SimulatedProviders; providers: ProviderConfig[] }> {
   let options;
   try {
     // Always the three demo providers; PORT and HOST are the gateway's, not theirs.
@@ -29,7 +29,7 @@ export async function startDemoProviders(port: number, env: NodeJS.ProcessEnv): 
     const variable = /`([A-Z0-9_]+)`/.exec((error as Error).message)?.[1] ?? 'SIM_*';
     throw new ConfigError(variable, (error as Error).message);
   }
-  const sim = await startSimulatedProviders({ ...options, port, host: '127.0.0.1' });
-  const providers = SIMULATED_PROVIDERS.map((p) => ({ name: p.name, baseUrl: sim.baseUrlFor(p.name), apiKey: undefined, model: p.model, quality: p.quality, priceInput: undefined, priceOutput: undefined, propagateContext: true }));
+  const sim = await startSimulatedProviders({ ...options, port, host });
+  const providers = SIMULATED_PROVIDERS.map((p) => ({ name: p.name, baseUrl: sim.baseUrlFor(p.name).replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//[::1]:'), apiKey: undefined, model: p.model, quality: p.quality, priceInput: undefined, priceOutput: undefined, propagateContext: true }));
   return { sim, providers };
 }
