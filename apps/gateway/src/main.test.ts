@@ -35,4 +35,18 @@ describe('gateway process (built dist/main.js)', () => {
     expect(await running.exited).toBe(1);
     expect(running.stderr()).toMatch(/invalid configuration: Expected `PORT` to be/);
   });
+
+  it('names the variable to change when its port is taken', async () => {
+    const { createServer } = await import('node:net');
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      running = spawnApp(APP_DIR, { PORT: String(port) });
+      expect(await running.exited).toBe(1);
+      expect(running.stderr()).toMatch(new RegExp(`failed to start: port ${port} on 127\\.0\\.0\\.1 is already in use; set PORT`));
+    } finally {
+      await new Promise((r) => blocker.close(r));
+    }
+  });
 });

@@ -44,7 +44,7 @@ export async function runService<C extends ServiceConfig>(main: ServiceMain<C>):
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
     const prefix = error instanceof ConfigError ? 'invalid configuration' : 'failed to start';
-    console.error(`${main.name}: ${prefix}: ${(error as Error).message}`);
+    console.error(`${main.name}: ${prefix}: ${describeStartFailure(error as Error & { code?: string; port?: number }, config)}`);
     await app?.close().catch(() => undefined);
     await stopTracing?.();
     process.exit(1);
@@ -63,4 +63,17 @@ export async function runService<C extends ServiceConfig>(main: ServiceMain<C>):
     },
   });
   return running;
+}
+
+/** A start-up failure, with the variable to change when the cause is a port (in use, not allowed). */
+function describeStartFailure(error: Error & { code?: string; port?: number }, config: ServiceConfig): string {
+  if (error.code === 'EADDRINUSE') {
+    const sim = error.port !== undefined && error.port === config.simPort && config.simPort !== config.port;
+    return sim
+      ? `port ${config.simPort} (SIM_PORT, the simulated dependencies) is already in use; set SIM_PORT to a free port, or 0 for any`
+      : `port ${config.port} on ${config.host} is already in use; set PORT to a free port (or 0 for any)`;
+  }
+  if (error.code === 'EACCES') return `not allowed to listen on ${config.host}:${config.port}; set PORT above 1023, or HOST`;
+  if (error.code === 'EADDRNOTAVAIL') return `${config.host} is not an address of this machine; set HOST`;
+  return error.message;
 }
