@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, environmentReference, loadConfig } from './config.js';
 
 describe('loadConfig', () => {
   it('defaults to the embedded demo: simulated providers, in-memory stores, port 3000', () => {
@@ -60,5 +60,19 @@ describe('safe by default', () => {
     expect(loadConfig({}).providerMode).toBe('simulated');
     expect(() => loadConfig({ GATEWAY_DEMO: 'false' })).toThrow(/`GATEWAY_PROVIDERS`/);
     expect(loadConfig({ NODE_ENV: 'production', GATEWAY_PROVIDERS: 'openai', OPENAI_BASE_URL: 'https://api.openai.com/v1', OPENAI_MODEL: 'gpt-4o-mini' }).providerMode).toBe('configured');
+  });
+});
+
+describe('the environment reference', () => {
+  it('in the README matches the schemas (UPDATE_ENV_DOCS=1 rewrites it)', async () => {
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const path = new URL('../README.md', import.meta.url);
+    const readme = readFileSync(path, 'utf8');
+    const block = /<!-- env:start -->\n[\s\S]*?<!-- env:end -->/;
+    const wanted = `<!-- env:start -->\n${environmentReference()}\n<!-- env:end -->`;
+    if (process.env.UPDATE_ENV_DOCS === '1') writeFileSync(path, readme.replace(block, wanted));
+    expect(readFileSync(path, 'utf8').match(block)?.[0]).toBe(wanted);
+    expect(wanted).toMatch(/\| `GATEWAY_API_KEYS` \| unset \|/);
+    expect(wanted).toMatch(/\| `PORT` \| `3000` \|/);
   });
 });

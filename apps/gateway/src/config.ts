@@ -1,4 +1,4 @@
-import { ConfigError, envHttpUrl, envInt, envReader, loadServiceConfig, readEnv, type ServiceConfig } from '@weft/service-kit';
+import { ConfigError, envHttpUrl, envInt, envReader, envTable, loadServiceConfig, readEnv, serviceEnvSchemas, SHARED_ENV_DOCS, type ServiceConfig } from '@weft/service-kit';
 import { z } from 'zod';
 
 export { ConfigError } from '@weft/service-kit';
@@ -110,6 +110,69 @@ const ENV = {
   HEDGE_QUANTILE: z.coerce.number({ error: 'a number' }).min(0, { error: 'a number from 0 (off) to 1' }).max(1, { error: 'a number from 0 (off) to 1' }).default(0.95),
   HEDGE_DELAY_MS: envInt(0, 600_000).default(2_000),
 } as const;
+
+/** What each gateway variable means, for the generated reference in the gateway's README. */
+const ENV_DOCS: Readonly<Record<keyof typeof ENV, string>> = {
+  GATEWAY_PROVIDERS: '`simulated` (in-process demo providers), or comma-separated provider names, each configured by the `<NAME>_*` variables below.',
+  GATEWAY_API_KEYS: 'Comma-separated API keys: `name:key` or `name:key:dailyBudgetUsd`. Required with real providers.',
+  GATEWAY_DEMO: 'Allows the simulated providers and the demo keys; in production (`NODE_ENV=production`) they run only when this is `true`.',
+  SIM_HOST: "Where the simulated providers and their admin endpoint listen in demo mode.",
+  GATEWAY_API_KEYS_FILE: 'A file of API keys, one `name:key[:dailyBudgetUsd]` per line (`#` comments), instead of or beside `GATEWAY_API_KEYS`.',
+  RATE_LIMIT_RPS: 'Requests per second each key may make.',
+  RATE_LIMIT_BURST: 'Requests a key may make at once before the rate applies.',
+  DAILY_BUDGET_USD: 'Daily budget of a key that sets none, in USD, over a rolling 24 hours.',
+  CACHE_TTL_MS: 'How long answers (and completed streams) are cached; 0 turns the cache off.',
+  PROVIDER_TIMEOUT_MS: "Timeout of one provider call; for streams, of the first token and of each gap between tokens.",
+  PROVIDER_RETRIES: 'Retries of a transient provider failure, on the same provider, before falling back.',
+  BREAKER_THRESHOLD: "Consecutive failures that open a provider's circuit breaker.",
+  BREAKER_OPEN_MS: 'How long an open breaker refuses calls before a probe.',
+  REQUEST_TIMEOUT_MS: 'Deadline of a whole request, every retry and fallback included.',
+  MAX_TOKENS: 'Most output tokens asked of a provider; budgets reserve them before each call.',
+  PROVIDER_MAX_CONCURRENT: "Calls in flight to one provider (its bulkhead's slots), unless `<NAME>_MAX_CONCURRENT` says otherwise.",
+  PROVIDER_MAX_QUEUE: "Calls waiting for one provider's slot, unless `<NAME>_MAX_QUEUE` says otherwise.",
+  HEDGE_QUANTILE: "Premium calls start a second attempt after this quantile of the provider's recent latencies; 0 turns hedging off.",
+  HEDGE_DELAY_MS: 'The hedge delay until enough latencies are known (and for streams, always).',
+};
+
+/** What each `<NAME>_*` provider variable means. */
+const PROVIDER_DOCS: Readonly<Record<keyof typeof PROVIDER_FIELDS, string>> = {
+  BASE_URL: "The provider's OpenAI-compatible base URL, such as `https://api.openai.com/v1`.",
+  API_KEY: 'Bearer key sent to the provider.',
+  MODEL: 'The model to ask for.',
+  QUALITY: 'Relative answer quality from 0 to 1; tiers require a minimum (standard 0.7, premium 0.85).',
+  PRICE_INPUT: 'USD per 1M input tokens, when the built-in price table does not know the model.',
+  PRICE_OUTPUT: 'USD per 1M output tokens; set together with `PRICE_INPUT`.',
+  MAX_CONCURRENT: 'Calls in flight to this provider.',
+  MAX_QUEUE: "Calls waiting for this provider's slot.",
+  PROPAGATE_CONTEXT: "`true` sends the caller's correlation ID, trace context and baggage to this provider.",
+};
+
+/**
+ * The gateway's environment reference, as the README shows it: the shared variables, the
+ * gateway's own, and each provider's `<NAME>_*` ones, with defaults read from the schemas.
+ *
+ * @example
+ * ```ts
+ * console.log(environmentReference());
+ * ```
+ */
+export function environmentReference(): string {
+  const provider = Object.fromEntries(Object.entries(PROVIDER_FIELDS).map(([k, schema]) => [`<NAME>_${k}`, schema]));
+  const providerDocs = Object.fromEntries(Object.entries(PROVIDER_DOCS).map(([k, doc]) => [`<NAME>_${k}`, doc]));
+  return [
+    '### Shared with the other services',
+    '',
+    envTable(serviceEnvSchemas({ name: 'gateway', port: 3000 }), SHARED_ENV_DOCS),
+    '',
+    '### The gateway',
+    '',
+    envTable(ENV, ENV_DOCS),
+    '',
+    '### Each provider (`<NAME>` is its name in `GATEWAY_PROVIDERS`, upper-cased)',
+    '',
+    envTable(provider, providerDocs),
+  ].join('\n');
+}
 
 const PROVIDER_FIELDS = {
   BASE_URL: envHttpUrl,

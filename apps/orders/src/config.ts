@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { ConfigError, envHttpUrl, envInt, envReader, loadServiceConfig, type ServiceConfig } from '@weft/service-kit';
+import { ConfigError, envHttpUrl, envInt, envReader, envTable, loadServiceConfig, serviceEnvSchemas, SHARED_ENV_DOCS, type ServiceConfig } from '@weft/service-kit';
 import { z } from 'zod';
 
 
@@ -43,6 +43,32 @@ const ENV = {
   ORDER_WAIT_MS: envInt(100, 600_000).default(10_000),
   INSTANCE_ID: z.string().regex(/^[\w.:-]{1,100}$/, 'letters, digits, _ . : or - (at most 100)').optional(),
 } as const;
+
+/** What each orders variable means, for the generated reference in the README. */
+const ENV_DOCS: Readonly<Record<keyof typeof ENV, string>> = {
+  ORDERS_SERVICES_URL: 'Base URL of the inventory, payments and shipping services; unset starts the simulated ones on loopback (demo mode).',
+  SERVICE_TIMEOUT_MS: 'Timeout of each call to a service.',
+  ORDERS_ROLE: '`api` takes orders and enqueues them (BullMQ), `worker` runs them, `all` both. `api` and `worker` need `REDIS_URL`.',
+  WORKER_CONCURRENCY: 'Orders one worker process runs at once.',
+  SAGA_LEASE_MS: "How long a dead instance's saga stays locked before another instance takes it over.",
+  JOB_LOCK_MS: "BullMQ's job lock: a dead worker's job is taken over after about this long.",
+  JOB_STALLED_INTERVAL_MS: 'How often workers look for stalled jobs.',
+  SUPERVISE_AFTER_MS: "A dead instance's saga idle this long is compensated rather than left to its job's retry.",
+  ORDER_WAIT_MS: 'How long `POST /v1/orders` waits for the outcome before answering 202.',
+  INSTANCE_ID: 'This process in saga leases (a pod name). Defaults to the host name and process ID.',
+};
+
+/**
+ * The orders service's environment reference, as the README shows it, with defaults read from the schemas.
+ *
+ * @example
+ * ```ts
+ * console.log(environmentReference());
+ * ```
+ */
+export function environmentReference(): string {
+  return ['### Shared with the other services', '', envTable(serviceEnvSchemas({ name: 'orders', port: 3001 }), SHARED_ENV_DOCS), '', '### The orders service', '', envTable(ENV, ENV_DOCS)].join('\n');
+}
 
 /**
  * Reads and validates the configuration from environment variables; a bad value throws a

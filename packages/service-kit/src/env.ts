@@ -113,6 +113,52 @@ export interface ServiceConfigDefaults {
   readonly port: number;
 }
 
+/** What each shared variable means, for the generated environment reference. */
+export const SHARED_ENV_DOCS = {
+  PORT: 'Port to listen on; 0 picks a free one.',
+  HOST: 'Address to listen on; 0.0.0.0 in a container.',
+  LOG_LEVEL: 'Log level of the JSON logs on stdout.',
+  SIM_PORT: 'Port of the embedded simulated dependencies (demo mode); 0 picks a free one.',
+  REDIS_URL: 'Redis connection URL; shared state (and durable runs) live in Redis when it is set.',
+  REDIS_PREFIX: 'Key prefix in Redis.',
+  SHUTDOWN_TIMEOUT_MS: 'How long SIGTERM waits for requests in flight before closing their connections.',
+  OTEL_EXPORTER_OTLP_ENDPOINT: 'OTLP/HTTP endpoint; traces are exported only when it is set.',
+  OTEL_SERVICE_NAME: 'The service name on traces.',
+  HTTP_REQUEST_TIMEOUT_MS: 'The most a request may take to arrive whole, headers and body; a trickled body is cut off.',
+  HTTP_HEADERS_TIMEOUT_MS: "The most a request's headers may take to arrive.",
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: 'How long an idle keep-alive connection is kept open.',
+  CORS_ORIGINS: 'Comma-separated origins browsers may call from; unset turns CORS off.',
+  METRICS_TOKEN: '/metrics answers only "Authorization: Bearer <token>" when it is set.',
+} as const;
+
+/**
+ * A markdown table of environment variables (variable, default, meaning), from their zod schemas:
+ * the default is what the schema gives for an unset variable, so the reference cannot drift from
+ * the code. Every variable needs a meaning.
+ *
+ * @example
+ * ```ts
+ * const table = envTable(serviceEnvSchemas({ name: 'orders', port: 3001 }), SHARED_ENV_DOCS);
+ * ```
+ */
+export function envTable(schemas: Readonly<Record<string, z.ZodType>>, docs: Readonly<Record<string, string>>): string {
+  const rows = Object.entries(schemas).map(([name, schema]) => {
+    const meaning = docs[name];
+    if (meaning === undefined) throw new TypeError(`No meaning documented for the environment variable ${name}`);
+    const parsed = schema.safeParse(undefined);
+    const value: unknown = parsed.success ? parsed.data : undefined;
+    const shown = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value);
+    const fallback = !parsed.success ? 'required' : value === undefined ? 'unset' : `\`${shown}\``;
+    return `| \`${name}\` | ${fallback} | ${meaning} |`;
+  });
+  return ['| variable | default | meaning |', '|---|---|---|', ...rows].join('\n');
+}
+
+/** The zod schemas of the shared variables, for {@link envTable}. */
+export function serviceEnvSchemas(defaults: ServiceConfigDefaults): Readonly<Record<string, z.ZodType>> {
+  return serviceEnv(defaults);
+}
+
 function serviceEnv({ name, port }: ServiceConfigDefaults) {
   return {
     PORT: envInt(0, 65_535).default(port),

@@ -5,7 +5,7 @@
  * `@weft/service-kit/testing`.
  */
 export { ConfigError } from './config-error.js';
-export { envHttpUrl, envInt, envReader, loadServiceConfig, LOG_LEVELS, readEnv } from './env.js';
+export { envHttpUrl, envInt, envReader, envTable, loadServiceConfig, LOG_LEVELS, readEnv, serviceEnvSchemas, SHARED_ENV_DOCS } from './env.js';
 export type { EnvReader, LogLevel, ServiceConfig, ServiceConfigDefaults } from './env.js';
 export { frameworkErrors, installErrorHandlers } from './error-handlers.js';
 export type { ErrorHandlerOptions } from './error-handlers.js';
