@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { circuitBreaker, step, type WeftEvent } from '@weft/core';
+import { circuitBreaker, RateLimiter, step, type WeftEvent } from '@weft/core';
 import { z } from 'zod';
 import { createLogger } from './pino.js';
 import { logEvents } from './log-events.js';
@@ -28,6 +28,23 @@ function flaky(failures: number) {
 }
 
 describe('logEvents', () => {
+  it("logs a caller's refusal (rate limit, budget) at info without a stack, and the service's own failure at error with one", async () => {
+    stop = logEvents(createLogger({ destination: out, level: 'debug' }));
+    const limited = step('ask', () => 'ok').rateLimit(new RateLimiter({ key: 'log-test', rate: 1, per: 60_000, burst: 1 }));
+    await limited.run(undefined);
+    await expect(limited.run(undefined)).rejects.toThrow();
+    await expect(step('broken', (): string => { throw new Error('database down'); }).run(undefined)).rejects.toThrow('database down');
+    const runs = byEvent('run.finished').filter((l) => l.outcome === 'error');
+    const refusal = runs.find((l) => l.workflow === 'ask')!;
+    const failure = runs.find((l) => l.workflow === 'broken')!;
+    expect(refusal.level).toBe(LEVEL.info);
+    expect(refusal.err).toBeUndefined();
+    expect(refusal.refusal).toMatchObject({ type: 'RateLimitedError', message: expect.stringMatching(/Rate limited/) as unknown });
+    expect(byEvent('ratelimit.rejected')[0]?.level).toBe(LEVEL.info);
+    expect(failure.level).toBe(LEVEL.error);
+    expect((failure.err as { stack?: string }).stack).toMatch(/database down/);
+  });
+
   it('logs a validation failure by its shape, never the input that zod quotes back', async () => {
     stop = logEvents(createLogger({ destination: out, level: 'debug' }));
     const strict = step({ name: 'validate', input: z.strictObject({ question: z.string() }) }, (b) => b.question);

@@ -1,4 +1,4 @@
-import { onEvent, isValidationError, secretValues, type WeftEvent, type WeftEventType } from '@weft/core';
+import { isAbortedError, isBudgetExceededError, isRateLimitedError, isValidationError, onEvent, secretValues, type WeftEvent, type WeftEventType } from '@weft/core';
 import { fail, optionsObject } from '@weft/core/options';
 import type { LogLevel, Logger } from './logger.js';
 import { redactString, redactValue } from './redact.js';
@@ -67,6 +67,12 @@ export function logEvents(logger: Logger, options?: LogEventsOptions): () => voi
       // whose context is current while the event is delivered.
       const secrets = secretValues();
       const fields = eventFields(event);
+      // Below warn an error is an expected refusal: its name and message say it all, no stack
+      // (under `refusal`, since a logger's `err` serializer would add one).
+      if ((level === 'info' || level === 'debug') && fields.err instanceof Error) {
+        fields.refusal = summariseError(fields.err);
+        delete fields.err;
+      }
       const msg = describe(event);
       if (secrets.length === 0) logger[level](fields, msg);
       else logger[level](redactValue(fields, secrets), redactString(msg, secrets));
@@ -76,11 +82,18 @@ export function logEvents(logger: Logger, options?: LogEventsOptions): () => voi
   });
 }
 
+function isCallerRefusal(error: unknown): boolean {
+  return isValidationError(error) || isBudgetExceededError(error) || isRateLimitedError(error) || isAbortedError(error);
+}
+
 /** The default level of an event. */
 function defaultLevel(e: WeftEvent, retryLevel: 'warn' | 'debug'): LogLevel {
   switch (e.type) {
     case 'run.finished':
-      return e.outcome === 'error' ? 'error' : 'debug';
+      if (e.outcome !== 'error') return 'debug';
+      // The caller's own refusals (a bad request, a spent budget, a rate limit, a caller that went
+      // away) are the service working as designed: info. Only the service's failures are errors.
+      return isCallerRefusal(e.error) ? 'info' : 'error';
     case 'retry.scheduled':
     case 'retry.gave_up':
       // `final` is false on every intermediate failure and true on the one final failure.
@@ -94,12 +107,13 @@ function defaultLevel(e: WeftEvent, retryLevel: 'warn' | 'debug'): LogLevel {
     case 'circuit.state_changed':
     case 'circuit.rejected':
     case 'bulkhead.rejected':
-    case 'ratelimit.rejected':
     case 'ratelimit.store_error':
     case 'budget.warning':
-    case 'budget.exceeded':
     case 'budget.store_error':
       return 'warn';
+    case 'ratelimit.rejected':
+    case 'budget.exceeded':
+      return 'info';
     case 'fallback.exhausted':
       return 'error';
     case 'cache.request':
