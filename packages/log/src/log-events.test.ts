@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { circuitBreaker, RateLimiter, step, type WeftEvent } from '@weft/core';
 import { z } from 'zod';
+import { testClock } from '@weft/testing';
 import { createLogger } from './pino.js';
 import { logEvents } from './log-events.js';
 import type { Logger } from './logger.js';
@@ -28,6 +29,22 @@ function flaky(failures: number) {
 }
 
 describe('logEvents', () => {
+  it('bounds the lines per second of one event type and level, and says how many it dropped', async () => {
+    const clock = testClock();
+    stop = logEvents(createLogger({ destination: out, level: 'debug' }), { maxPerSecond: 3 });
+    const failing = step('down', (): string => {
+      throw new Error('store unreachable');
+    });
+    for (let i = 0; i < 10; i++) await failing.run(undefined).catch(() => undefined);
+    expect(byEvent('run.finished')).toHaveLength(3);
+    await clock.tick(1_000);
+    await failing.run(undefined).catch(() => undefined);
+    const lines = byEvent('run.finished');
+    expect(lines).toHaveLength(4);
+    expect(lines[3]).toMatchObject({ suppressed: 7 });
+    clock.uninstall();
+  });
+
   it("logs a caller's refusal (rate limit, budget) at info without a stack, and the service's own failure at error with one", async () => {
     stop = logEvents(createLogger({ destination: out, level: 'debug' }));
     const limited = step('ask', () => 'ok').rateLimit(new RateLimiter({ key: 'log-test', rate: 1, per: 60_000, burst: 1 }));

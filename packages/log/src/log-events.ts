@@ -1,5 +1,6 @@
 import { isAbortedError, isBudgetExceededError, isRateLimitedError, isValidationError, onEvent, secretValues, type WeftEvent, type WeftEventType } from '@weft/core';
-import { fail, optionsObject } from '@weft/core/options';
+import { currentClock } from '@weft/core/clock';
+import { fail, number, optionsObject } from '@weft/core/options';
 import type { LogLevel, Logger } from './logger.js';
 import { redactString, redactValue } from './redact.js';
 
@@ -18,9 +19,16 @@ export interface LogEventsOptions {
   readonly levels?: Readonly<Partial<Record<WeftEventType, EventLevel>>>;
   /** Logs only the events it returns true for. @default every event */
   readonly filter?: (event: WeftEvent) => boolean;
+  /**
+   * The most lines per second for one event type at one level; beyond it lines are dropped and
+   * counted, and the next line logged for that type and level carries `suppressed: <count>`. Keeps
+   * an outage (every request failing the same way) from flooding the logs. 0 turns it off.
+   * @default 20
+   */
+  readonly maxPerSecond?: number;
 }
 
-const DEFAULTS = { retryLevel: 'warn', levels: {}, filter: () => true } as const satisfies Required<LogEventsOptions>;
+const DEFAULTS = { retryLevel: 'warn', levels: {}, filter: () => true, maxPerSecond: 20 } as const satisfies Required<LogEventsOptions>;
 const EVENT_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 
 /**
@@ -48,7 +56,10 @@ export function logEvents(logger: Logger, options?: LogEventsOptions): () => voi
   if (typeof logger !== 'object' || logger === null || typeof logger.error !== 'function' || typeof logger.warn !== 'function' || typeof logger.info !== 'function' || typeof logger.debug !== 'function') {
     fail('logger', 'a Logger (debug, info, warn and error methods)', logger);
   }
-  const o = optionsObject('options', options, ['retryLevel', 'levels', 'filter'], 'logEvents');
+  const o = optionsObject('options', options, ['retryLevel', 'levels', 'filter', 'maxPerSecond'], 'logEvents');
+  const maxPerSecond = number('maxPerSecond', o.maxPerSecond, DEFAULTS.maxPerSecond, { min: 0, integer: true });
+  // Per event type and level: lines logged in the current second, and lines dropped since the last one logged.
+  const budget = new Map<string, { second: number; logged: number; suppressed: number }>();
   const retryLevel = o.retryLevel ?? DEFAULTS.retryLevel;
   if (retryLevel !== 'warn' && retryLevel !== 'debug') fail('retryLevel', '"warn" or "debug"', retryLevel);
   const levels = optionsObject('levels', o.levels) as Partial<Record<string, EventLevel>>;
@@ -66,7 +77,26 @@ export function logEvents(logger: Logger, options?: LogEventsOptions): () => voi
       // Redact here as well, so any Logger implementation is safe. The secrets are those of the run
       // whose context is current while the event is delivered.
       const secrets = secretValues();
+      let suppressed = 0;
+      if (maxPerSecond > 0) {
+        const key = `${event.type}\u0000${level}`;
+        const second = Math.floor(currentClock().now() / 1_000);
+        let b = budget.get(key);
+        if (b === undefined) budget.set(key, (b = { second, logged: 0, suppressed: 0 }));
+        if (b.second !== second) {
+          b.second = second;
+          b.logged = 0;
+        }
+        if (b.logged >= maxPerSecond) {
+          b.suppressed++;
+          return;
+        }
+        b.logged++;
+        suppressed = b.suppressed;
+        b.suppressed = 0;
+      }
       const fields = eventFields(event);
+      if (suppressed > 0) fields.suppressed = suppressed;
       // Below warn an error is an expected refusal: its name and message say it all, no stack
       // (under `refusal`, since a logger's `err` serializer would add one).
       if ((level === 'info' || level === 'debug') && fields.err instanceof Error) {
