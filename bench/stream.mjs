@@ -18,47 +18,34 @@ if (process.argv[2] === '--case') {
   async function* passThrough(src) {
     for await (const c of src) yield c;
   }
-  let open;
+  /** Warms up, then measures the per-chunk cost and the time to a new stream's first chunk. */
+  async function measure(open) {
+    for (let i = 0; i < 3; i++) for await (const _ of open(10_000));
+    let t = performance.now();
+    let sum = 0;
+    for await (const c of open(CHUNKS)) sum += c;
+    if (sum !== (CHUNKS * (CHUNKS - 1)) / 2) throw new Error('lost chunks');
+    const perChunkNs = ((performance.now() - t) * 1e6) / CHUNKS;
+    t = performance.now();
+    for (let i = 0; i < FIRST; i++) for await (const _ of open(1)) break;
+    return { perChunkNs, firstUs: ((performance.now() - t) * 1e3) / FIRST };
+  }
+  let result;
   if (kind === 'floor') {
     // The same pass-through with an AsyncLocalStorage context active, as every Weft run has one:
     // Node then runs its promise hooks on every await, a cost Weft pays and a bare loop does not.
     const { AsyncLocalStorage } = await import('node:async_hooks');
     const als = new AsyncLocalStorage();
-    open = (n) => {
-      const it = als.run({}, () => passThrough(source(n)));
-      return it;
-    };
-    await als.run({}, async () => {
-      for (let i = 0; i < 3; i++) for await (const _ of open(10_000));
-      let t = performance.now();
-      let sum = 0;
-      for await (const c of open(CHUNKS)) sum += c;
-      if (sum !== (CHUNKS * (CHUNKS - 1)) / 2) throw new Error('lost chunks');
-      const perChunkNs = ((performance.now() - t) * 1e6) / CHUNKS;
-      t = performance.now();
-      for (let i = 0; i < FIRST; i++) for await (const _ of open(1)) break;
-      console.log(JSON.stringify({ perChunkNs, firstUs: ((performance.now() - t) * 1e3) / FIRST }));
-    });
-    process.exit(0);
-  } else if (kind !== 'bare') {
+    result = await als.run({}, () => measure((n) => als.run({}, () => passThrough(source(n)))));
+  } else if (kind === 'weft') {
     const { streamStep } = await import('@weft/core/stream');
     const { WeftCollector } = await import('@weft/prometheus');
     const { Registry } = await import('prom-client');
     new WeftCollector({ registry: new Registry() }).start();
     const chain = streamStep('tokens', (n) => source(n)).timeout({ firstChunkMs: 10_000, idleMs: 10_000 }).retry({ retries: 2 });
-    open = (n) => chain.stream(n);
-  } else open = (n) => passThrough(source(n));
-  // Warm up, then measure.
-  for (let i = 0; i < 3; i++) for await (const _ of open(10_000));
-  let t = performance.now();
-  let sum = 0;
-  for await (const c of open(CHUNKS)) sum += c;
-  if (sum !== (CHUNKS * (CHUNKS - 1)) / 2) throw new Error('lost chunks');
-  const perChunkNs = ((performance.now() - t) * 1e6) / CHUNKS;
-  t = performance.now();
-  for (let i = 0; i < FIRST; i++) for await (const _ of open(1)) break;
-  const firstUs = ((performance.now() - t) * 1e3) / FIRST;
-  console.log(JSON.stringify({ perChunkNs, firstUs }));
+    result = await measure((n) => chain.stream(n));
+  } else result = await measure((n) => passThrough(source(n)));
+  console.log(JSON.stringify(result));
   process.exit(0);
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { envReferenceBlocks } from '@weft/service-kit/testing';
 import { ConfigError, environmentReference, loadConfig } from './config.js';
 
 describe('loadConfig', () => {
@@ -64,14 +65,9 @@ describe('safe by default', () => {
 });
 
 describe('the environment reference', () => {
-  it('in the README matches the schemas (UPDATE_ENV_DOCS=1 rewrites it)', async () => {
-    const { readFileSync, writeFileSync } = await import('node:fs');
-    const path = new URL('../README.md', import.meta.url);
-    const readme = readFileSync(path, 'utf8');
-    const block = /<!-- env:start -->\n[\s\S]*?<!-- env:end -->/;
-    const wanted = `<!-- env:start -->\n${environmentReference()}\n<!-- env:end -->`;
-    if (process.env.UPDATE_ENV_DOCS === '1') writeFileSync(path, readme.replace(block, wanted));
-    expect(readFileSync(path, 'utf8').match(block)?.[0]).toBe(wanted);
+  it('in the README matches the schemas (UPDATE_ENV_DOCS=1 rewrites it)', () => {
+    const { actual, wanted } = envReferenceBlocks(new URL('../README.md', import.meta.url), environmentReference());
+    expect(actual).toBe(wanted);
     expect(wanted).toMatch(/\| `GATEWAY_API_KEYS` \| unset \|/);
     expect(wanted).toMatch(/\| `PORT` \| `3000` \|/);
   });

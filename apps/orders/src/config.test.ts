@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { envReferenceBlocks } from '@weft/service-kit/testing';
 import { describe, expect, it } from 'vitest';
 import { environmentReference, loadConfig } from './config.js';
 
@@ -10,12 +10,8 @@ describe('orders configuration', () => {
   });
 
   it('documents every variable in the README, matching the schemas (UPDATE_ENV_DOCS=1 rewrites it)', () => {
-    const path = new URL('../README.md', import.meta.url);
-    const readme = readFileSync(path, 'utf8');
-    const block = /<!-- env:start -->\n[\s\S]*?<!-- env:end -->/;
-    const wanted = `<!-- env:start -->\n${environmentReference()}\n<!-- env:end -->`;
-    if (process.env.UPDATE_ENV_DOCS === '1') writeFileSync(path, readme.replace(block, wanted));
-    expect(readFileSync(path, 'utf8').match(block)?.[0]).toBe(wanted);
+    const { actual, wanted } = envReferenceBlocks(new URL('../README.md', import.meta.url), environmentReference());
+    expect(actual).toBe(wanted);
     expect(wanted).toMatch(/\| `ORDERS_ROLE` \| `all` \|/);
   });
 });

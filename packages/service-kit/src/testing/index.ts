@@ -4,4 +4,5 @@
  * The redis-server spawner lives in `@weft/test-support`, shared with the library packages.
  */
 export { ensureBuilt, spawnApp, stopApp, waitForOutput } from './built-app.js';
+export { envReferenceBlocks } from './env-reference.js';
 export type { RunningApp } from './built-app.js';
