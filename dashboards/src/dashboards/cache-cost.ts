@@ -42,7 +42,7 @@ export function cacheCostDashboard(config: MonitoringConfig): DashboardSpec {
           {
             key: 'storeErrors',
             title: 'Store errors',
-            description: 'Failures of the shared stores, per second: cache reads answered as misses, cache writes dropped, budget reserve/charge failures, and rate-limit store failures answered from a local bucket.',
+            description: 'Failures of the shared stores, per second: cache reads answered as misses, cache writes dropped, budget reserve/charge failures and what became of those calls (let through, admitted by the local allowance, refused), and rate-limit store failures answered from a local bucket.',
             type: 'timeseries',
             unit: 'ops',
             queries: [
@@ -50,6 +50,7 @@ export function cacheCostDashboard(config: MonitoringConfig): DashboardSpec {
               { expr: `sum by (${L.cache}, ${L.reason}) (rate(${METRICS.cacheSetFailures}${sel(BY_WORKFLOW)}${RATE}))`, legend: 'cache {{cache}} write: {{reason}}' },
               { expr: `sum by (${L.budget}, ${L.operation}, ${L.reason}) (rate(${METRICS.budgetStoreErrors}${sel(BY_TARGET)}${RATE}))`, legend: 'budget {{budget}} {{operation}}: {{reason}}' },
               { expr: `sum by (${L.limiter}, ${L.reason}) (rate(${METRICS.rateLimitStoreErrors}${sel(BY_TARGET)}${RATE}))`, legend: 'rate limit {{limiter}}: {{reason}}' },
+              { expr: `sum by (${L.budget}, ${L.decision}) (rate(${METRICS.budgetDegraded}${sel(BY_TARGET)}${RATE}))`, legend: 'budget {{budget}} store down, call {{decision}}' },
             ],
           },
         ],

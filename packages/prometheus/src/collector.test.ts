@@ -257,7 +257,8 @@ describe('record()', () => {
       { ...b, type: 'budget.warning', budget: 'daily', scope: 'window', spent: 80, limit: 100, utilisation: 0.8 },
       { ...b, type: 'budget.exceeded', budget: 'daily', scope: 'window', spent: 101, limit: 100, utilisation: 1.01 },
       { ...b, type: 'budget.usage', budget: 'daily', scope: 'run', spent: 1, limit: 5, utilisation: 0.2 },
-      { ...b, type: 'budget.store_error', budget: 'daily', failOpen: true, operation: 'reserve', reason: 'timeout', error: new Error('x') },
+      { ...b, type: 'budget.store_error', budget: 'daily', failOpen: true, operation: 'reserve', reason: 'timeout', error: new Error('x'), decision: 'open' },
+      { ...b, type: 'budget.store_error', budget: 'daily', failOpen: false, operation: 'reserve', reason: 'error', error: new Error('x'), decision: 'allowance' },
     ]);
     expect(all).toEqual({
       'weft_cache_requests_total{workflow="checkout",cache="quotes",result="hit"}': 2,
@@ -284,6 +285,9 @@ describe('record()', () => {
       'weft_budget_utilisation_ratio{budget="daily",scope="run"}': 0.2,
       'weft_budget_exceeded_total{budget="daily",scope="window"}': 1,
       'weft_budget_store_errors_total{budget="daily",operation="reserve",reason="timeout"}': 1,
+      'weft_budget_store_errors_total{budget="daily",operation="reserve",reason="error"}': 1,
+      'weft_budget_degraded_calls_total{budget="daily",decision="open"}': 1,
+      'weft_budget_degraded_calls_total{budget="daily",decision="allowance"}': 1,
     });
   });
 

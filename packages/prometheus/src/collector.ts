@@ -211,6 +211,7 @@ export class WeftCollector {
   private readonly partitions = new Map<string, { byKey: Map<string, number>; max: number; maxKey: string | undefined }>();
   private readonly budgetExceeded: ChildCache<CounterChild>;
   private readonly budgetStoreErrors: ChildCache<CounterChild>;
+  private readonly budgetDegraded: ChildCache<CounterChild>;
   private readonly chaosInjections: ChildCache<CounterChild>;
   private readonly routes: ChildCache<CounterChild>;
   private readonly handlerErrors: ChildCache<CounterChild>;
@@ -331,6 +332,7 @@ export class WeftCollector {
     this.budgetUtilisation = new ChildCache(this.guardsFor(M.budgetUtilisation), (values) => utilisationGauge.labels(...values));
     this.budgetExceeded = counterCache('budgetExceeded');
     this.budgetStoreErrors = counterCache('budgetStoreErrors');
+    this.budgetDegraded = counterCache('budgetDegraded');
     this.chaosInjections = counterCache('chaosInjections');
     this.routes = counterCache('routes');
     this.handlerErrors = counterCache('handlerErrors');
@@ -528,6 +530,7 @@ export class WeftCollector {
         return;
       case 'budget.store_error':
         this.budgetStoreErrors.get3(e.budget, e.operation, e.reason).inc();
+        if (e.decision !== undefined) this.budgetDegraded.get2(e.budget, e.decision).inc();
         return;
       case 'chaos.injected':
         this.chaosInjections.get3(e.workflow, e.step, e.fault).inc();

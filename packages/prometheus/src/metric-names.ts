@@ -63,6 +63,8 @@ export const LABELS = {
   scope: 'scope',
   /** A budget store operation: `reserve` (before a call) or `charge` (after it). */
   operation: 'operation',
+  /** What became of a call whose budget store was down: `open` (failOpen), `allowance` (the local allowance admitted it) or `refused`. */
+  decision: 'decision',
   /** The injected fault: `error`, `latency`, `result`. */
   fault: 'fault',
   /** The route chosen. */
@@ -177,6 +179,7 @@ export const METRIC_DEFINITIONS = {
   budgetUtilisation: { name: 'weft_budget_utilisation_ratio', type: 'gauge', labels: [L.budget, L.scope], help: 'Last reported budget utilisation, spent / limit (1 = exhausted), by scope (run or window); for a budget kept per key, the highest among keys.' },
   budgetExceeded: { name: 'weft_budget_exceeded_total', type: 'counter', labels: [L.budget, L.scope], help: 'Calls a budget refused because it was exhausted, by scope (run or window).' },
   budgetStoreErrors: { name: 'weft_budget_store_errors_total', type: 'counter', labels: [L.budget, L.operation, L.reason], help: 'Budget store failures, by operation (reserve or charge) and reason (error or timeout).' },
+  budgetDegraded: { name: 'weft_budget_degraded_calls_total', type: 'counter', labels: [L.budget, L.decision], help: 'Calls whose budget store was down when they reserved, by decision: open (failOpen let it run), allowance (admitted by the process-local allowance) or refused.' },
   chaosInjections: { name: 'weft_chaos_injections_total', type: 'counter', labels: [L.workflow, L.step, L.fault], help: 'Faults injected by chaos primitives, by fault (error, latency or result).' },
   routes: { name: 'weft_routes_total', type: 'counter', labels: [L.workflow, L.step, L.route, L.reason], help: 'Routes chosen by route primitives, by route and reason.' },
   labelOverflow: { name: 'weft_metrics_label_overflow_total', type: 'counter', labels: [L.label, L.reason], help: 'Label values replaced to bound cardinality: reason too_many_values (became other) or too_long (truncated).' },

@@ -391,6 +391,47 @@ describe('budget store failures', () => {
     }
   });
 
+  it('serves from a bounded local allowance while the store is down, per key, then refuses, and counts each decision', async () => {
+    let down = true;
+    const shared = new LocalBudgetStore();
+    const store: BudgetStore = {
+      tryCharge: (...a) => (down ? Promise.reject(new Error('ECONNREFUSED')) : shared.tryCharge(...a)),
+      charge: (...a) => (down ? Promise.reject(new Error('ECONNREFUSED')) : shared.charge(...a)),
+      spent: (...a) => shared.spent(...a),
+    };
+    const { s, calls } = spender('llm', 0.3);
+    const guarded = budget(s, { name: 'degraded', window: { limit: 100, windowMs: HOUR }, key: (who: string) => who, store, estimate: 0.5, localAllowance: 1.2 });
+    const ev = capture();
+    try {
+      // Key a: an allowance of $1.20; each $0.50 reservation settles to its actual $0.30, so the
+      // third fits ($0.60 + $0.50 <= $1.20), the fourth does not ($0.90 + $0.50 > $1.20).
+      const a = [];
+      for (let i = 0; i < 4; i++) a.push(await guarded.run('a').then(() => 'served', (e: unknown) => (isBudgetExceededError(e) ? 'refused' : 'other')));
+      expect(a).toEqual(['served', 'served', 'served', 'refused']);
+      // Key b has its own allowance.
+      await expect(guarded.run('b')).resolves.toBe(0.3);
+      expect(calls.n).toBe(4);
+      const decisions = ev.of('budget.store_error').map((e) => e.decision);
+      expect(decisions).toEqual(['allowance', 'allowance', 'allowance', 'refused', 'allowance']);
+      const refusal = await guarded.run('a').catch((e: unknown) => e);
+      expect((refusal as BudgetExceededError).spent).toBeNaN();
+      expect((refusal as Error).message).toMatch(/local allowance of 1.2 is spent/);
+      // Back up: the shared store decides again, and nothing spent locally was charged to it.
+      down = false;
+      await expect(guarded.run('a')).resolves.toBe(0.3);
+      expect(shared.spent('degraded:a', HOUR, Date.now())).toBe(usd(0.3));
+    } finally {
+      ev.stop();
+    }
+  });
+
+  it('rejects localAllowance with failOpen or without a window, naming the option', () => {
+    const { s } = spender('llm', 1);
+    expect(() => budget(s, { name: 'x', window: { limit: 1, windowMs: HOUR }, failOpen: true, localAllowance: 1 })).toThrow(/`localAllowance`/);
+    expect(() => budget(s, { name: 'x', perRun: 1, localAllowance: 1 })).toThrow(/`window`/);
+    expect(() => budget(s, { name: 'x', window: { limit: 1, windowMs: HOUR }, localAllowance: -1 })).toThrow(TypeError);
+  });
+
   it('fails open on a hanging store and refunds a reservation that answers late', async () => {
     vi.useFakeTimers();
     let answer: ((c: BudgetCharge) => void) | undefined;

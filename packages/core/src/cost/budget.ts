@@ -68,15 +68,26 @@ export interface BudgetOptions<I = unknown> {
    * @default false
    */
   readonly failOpen?: boolean;
+  /**
+   * A bounded way to keep serving while the store is down, instead of refusing every call: a call
+   * whose store check fails may instead reserve in a process-local allowance of this much per key
+   * per window (an in-memory {@link LocalBudgetStore}, with the same `windowMs`), and settles there.
+   * When the allowance is spent the call is refused as with `failOpen: false`. So an outage can
+   * overspend the shared limit by at most `localAllowance` per key per process. Every such call
+   * is counted: `budget.store_error` carries `decision: 'allowance'` or `'refused'`.
+   * Requires `window`; cannot be combined with `failOpen: true`.
+   * @default 0 (no allowance: fail closed)
+   */
+  readonly localAllowance?: number;
   /** The clock that timestamps window charges. @default the current clock (`useClock`), else the system clock */
   readonly clock?: Clock;
 }
 
-const DEFAULTS = { estimate: 0, warnAt: 0.8, storeTimeoutMs: 1_000, failOpen: false } as const satisfies Required<
+const DEFAULTS = { estimate: 0, warnAt: 0.8, storeTimeoutMs: 1_000, failOpen: false, localAllowance: 0 } as const satisfies Required<
   Omit<BudgetOptions, 'name' | 'perRun' | 'window' | 'store' | 'key' | 'clock'>
 >;
 
-const KNOWN = ['name', 'perRun', 'window', 'key', 'estimate', 'warnAt', 'store', 'storeTimeoutMs', 'failOpen', 'clock'] as const;
+const KNOWN = ['name', 'perRun', 'window', 'key', 'estimate', 'warnAt', 'store', 'storeTimeoutMs', 'failOpen', 'localAllowance', 'clock'] as const;
 
 /** The longest key `key()` may return. */
 const MAX_KEY_LENGTH = 200;
@@ -104,6 +115,10 @@ class BudgetPolicy<I> {
   readonly store: BudgetStore | undefined;
   readonly storeTimeoutMs: number;
   readonly failOpen: boolean;
+  /** The process-local allowance per key while the store is down, in nano-units; 0 for none. */
+  readonly localAllowance: number;
+  /** Where calls admitted by the local allowance reserve and settle; undefined without one. */
+  readonly localStore: LocalBudgetStore | undefined;
   readonly runWarnAt: number;
   readonly windowWarnAt: number;
   private readonly estimateFn: ((input: I) => number) | undefined;
@@ -141,6 +156,10 @@ class BudgetPolicy<I> {
     this.windowWarnAt = Math.ceil(warnAt * limit);
     this.storeTimeoutMs = number('storeTimeoutMs', o.storeTimeoutMs, DEFAULTS.storeTimeoutMs, { min: 1, max: 2_147_483_647 });
     this.failOpen = optionalBoolean('failOpen', o.failOpen) ?? DEFAULTS.failOpen;
+    this.localAllowance = amount('localAllowance', o.localAllowance) ?? DEFAULTS.localAllowance;
+    if (this.localAllowance > 0 && this.failOpen) fail('localAllowance', 'unset (or 0) with failOpen: true, which lets every call through anyway', o.localAllowance);
+    if (this.localAllowance > 0 && windowMs === 0) fail('window', 'a rolling window { limit, windowMs } when `localAllowance` is given', o.window);
+    this.localStore = this.localAllowance > 0 ? new LocalBudgetStore() : undefined;
     if (windowMs > 0) {
       if (o.store === undefined) this.store = sharedStore ??= new LocalBudgetStore();
       else {
@@ -191,8 +210,8 @@ class BudgetPolicy<I> {
     emit(ctx, 'budget', { type, budget: this.name, scope, spent: fromNanos(spent), limit: fromNanos(max), utilisation: spent / max, partition });
   }
 
-  storeFailed(ctx: Ctx, operation: 'reserve' | 'charge', failure: StoreFailure): void {
-    if (listening()) emit(ctx, 'budget', { type: 'budget.store_error', budget: this.name, failOpen: this.failOpen, operation, reason: failure.reason, error: failure.error });
+  storeFailed(ctx: Ctx, operation: 'reserve' | 'charge', failure: StoreFailure, decision?: 'open' | 'allowance' | 'refused'): void {
+    if (listening()) emit(ctx, 'budget', { type: 'budget.store_error', budget: this.name, failOpen: this.failOpen, operation, reason: failure.reason, error: failure.error, decision });
   }
 }
 
@@ -208,6 +227,8 @@ class BudgetCall<I, O> {
   private at = 0;
   /** The window's answer to the reservation; undefined when it failed open. */
   private reserved: BudgetCharge | undefined;
+  /** Where the reservation was made and is settled: the policy's store, or its local allowance while the store is down. */
+  private store: BudgetStore;
 
   constructor(
     private readonly policy: BudgetPolicy<I>,
@@ -221,6 +242,7 @@ class BudgetCall<I, O> {
     this.storeKey = storeKey;
     this.amount = amount;
     this.run = run;
+    this.store = policy.store!;
   }
 
   /** Reserves in the window, then runs. The per-run reservation is already made. */
@@ -235,8 +257,9 @@ class BudgetCall<I, O> {
       return this.storeDown({ ok: false, reason: 'error', error: toError(error) });
     }
     if (!isThenable<BudgetCharge>(answer)) return this.answered(answer);
+    const store = this.store;
     const late = (value: BudgetCharge): void => {
-      if (value?.allowed) this.refund();
+      if (value?.allowed) this.refund(store);
     };
     return awaitStore(answer, { ms: policy.storeTimeoutMs, what: `Budget store for "${policy.name}"`, scope: this.ctx.scope, late }).then(
       (a) => (a.ok ? this.answered(a.value) : this.storeDown(a)),
@@ -264,7 +287,7 @@ class BudgetCall<I, O> {
     }
     if (ctx.scope.aborted) {
       // Aborted while the store answered: give the reservation back.
-      this.refund();
+      this.refund(this.store);
       this.releaseRun();
       return Promise.reject(abortReasonError(ctx.scope.reason));
     }
@@ -274,14 +297,28 @@ class BudgetCall<I, O> {
 
   private storeDown(failure: StoreFailure): Promise<O> {
     const policy = this.policy;
-    policy.storeFailed(this.ctx, 'reserve', failure);
-    if (policy.failOpen) return this.call();
+    if (policy.failOpen) {
+      policy.storeFailed(this.ctx, 'reserve', failure, 'open');
+      return this.call();
+    }
+    const local = policy.localStore;
+    if (local !== undefined && !this.ctx.scope.aborted) {
+      const answer = local.tryCharge(this.storeKey, this.amount, policy.localAllowance, policy.windowMs, this.at);
+      if (answer.allowed) {
+        policy.storeFailed(this.ctx, 'reserve', failure, 'allowance');
+        this.store = local;
+        this.reserved = answer;
+        return this.call();
+      }
+    }
+    policy.storeFailed(this.ctx, 'reserve', failure, 'refused');
     this.releaseRun();
+    const spentAllowance = local === undefined ? '' : ` and its local allowance of ${fromNanos(policy.localAllowance)} is spent`;
     const error = new BudgetExceededError(
       policy.name,
       fromNanos(policy.limit),
       Number.NaN,
-      `Budget "${policy.name}" could not be checked: its store ${failure.reason === 'timeout' ? `did not answer within ${policy.storeTimeoutMs} ms` : `failed (${failure.error.message})`}; the call was refused (failOpen: false)`,
+      `Budget "${policy.name}" could not be checked: its store ${failure.reason === 'timeout' ? `did not answer within ${policy.storeTimeoutMs} ms` : `failed (${failure.error.message})`}${spentAllowance}; the call was refused (failOpen: false)`,
     );
     Object.defineProperty(error, 'cause', { value: failure.error, writable: true, configurable: true, enumerable: false });
     return Promise.reject(error);
@@ -344,7 +381,7 @@ class BudgetCall<I, O> {
     const policy = this.policy;
     let answer: number | PromiseLike<number>;
     try {
-      answer = policy.store!.charge(this.storeKey, delta, policy.windowMs, this.at, policy.now());
+      answer = this.store.charge(this.storeKey, delta, policy.windowMs, this.at, policy.now());
     } catch (error) {
       policy.storeFailed(this.ctx, 'charge', { ok: false, reason: 'error', error: toError(error) });
       return undefined;
@@ -357,12 +394,12 @@ class BudgetCall<I, O> {
     });
   }
 
-  /** Gives the window's reservation back, best effort: it expires with the window anyway. */
-  private refund(): void {
+  /** Gives the window's reservation back to `store`, best effort: it expires with the window anyway. */
+  private refund(store: BudgetStore): void {
     if (this.amount === 0) return;
     const policy = this.policy;
     try {
-      const answer = policy.store!.charge(this.storeKey, -this.amount, policy.windowMs, this.at, policy.now());
+      const answer = store.charge(this.storeKey, -this.amount, policy.windowMs, this.at, policy.now());
       if (isThenable(answer)) Promise.resolve(answer).catch(noop);
     } catch {
       // best effort
@@ -425,7 +462,8 @@ class BudgetCall<I, O> {
  *
  * Store failures: a store that throws, rejects or does not answer within `storeTimeoutMs` fails
  * the call closed (a `BudgetExceededError` with `spent: NaN` and the store's error, or a
- * `TimeoutError`, as `cause`), or lets it run with `failOpen: true`. A failure while charging
+ * `TimeoutError`, as `cause`), or lets it run with `failOpen: true`, or, with `localAllowance`,
+ * lets it reserve in a bounded process-local allowance until that is spent. A failure while charging
  * the actual cost after the call never fails the call. The timeout's timer is cleared when the
  * store answers.
  *

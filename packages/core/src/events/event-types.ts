@@ -318,6 +318,11 @@ export interface BudgetStoreErrorEvent extends EventBase {
   readonly operation: 'reserve' | 'charge';
   readonly reason: 'error' | 'timeout';
   readonly error: unknown;
+  /**
+   * For `operation: 'reserve'`, what became of the call: `open` (let through, `failOpen: true`),
+   * `allowance` (admitted by the budget's process-local `localAllowance`) or `refused`.
+   */
+  readonly decision?: 'open' | 'allowance' | 'refused';
 }
 
 /** Everything Weft reports. Discriminate on `type`. */
