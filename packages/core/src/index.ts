@@ -66,5 +66,5 @@ export { route, byWeight, byCost } from './route/index.js';
 export type { RouteSelector, RouteStrategy, RouteOptions, RouteReason, WeightedOptions, CostOptions as RouteCostOptions, RouteMeta, RouteRequirement, MetaSource as RouteMetaSource } from './route/index.js';
 export { saga, recoverSagas, superviseSagas, MemorySagaLog } from './saga/index.js';
 export type { SagaStep, SagaOptions, SagaPersist, CompensationArgs, CompensateFn, CompensationRetry, RecoverOptions, SuperviseOptions, SagaSupervisor, SagaRecovery, SagaLog, SagaLease, SagaEntry, SagaStartedEntry, SagaRecord, SagaOutcome, MemorySagaLogOptions } from './saga/index.js';
-export { cache, Cache, LruStore, jsonSerializer, stableHash } from './cache/index.js';
-export type { CacheOptions, CacheArg, CacheStore, LruStoreOptions, CacheSerializer } from './cache/index.js';
+export { cache, Cache, LruStore, TieredStore, jsonSerializer, stableHash } from './cache/index.js';
+export type { CacheOptions, CacheArg, CacheStore, LruStoreOptions, TieredStoreOptions, CacheSerializer } from './cache/index.js';

@@ -17,6 +17,8 @@ export type { CacheOptions, CacheArg } from './cache.js';
 export type { CacheStore } from './cache-store.js';
 export { LruStore } from './lru-store.js';
 export type { LruStoreOptions } from './lru-store.js';
+export { TieredStore } from './tiered-store.js';
+export type { TieredStoreOptions } from './tiered-store.js';
 export { jsonSerializer } from './serializer.js';
 export type { CacheSerializer } from './serializer.js';
 export { stableHash } from './stable-hash.js';
