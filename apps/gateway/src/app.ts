@@ -67,7 +67,7 @@ export async function buildApp(config: GatewayConfig, options: BuildAppOptions =
   const demo = config.providerMode === 'simulated';
   const { keys, demo: demoKeys } = loadApiKeys(config, config.dailyBudgetUsd, demo);
   const logger = pino(weftPinoOptions({ level: config.logLevel, name: 'gateway' }), options.logDestination ?? destination(1));
-  const stores = createStores({ redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, onRedisError: (error) => logger.warn({ err: error }, 'redis connection error') });
+  const stores = createStores({ redisUrl: config.redisUrl, redisPrefix: config.redisPrefix, cacheLocal: { max: config.cacheLocalMax, localTtlMs: config.cacheLocalTtlMs }, onRedisError: (error) => logger.warn({ err: error }, 'redis connection error') });
   let simulated: SimulatedProviders | undefined;
   let providers = config.providers;
   try {

@@ -100,7 +100,7 @@ export function buildChatWorkflow(deps: ChatWorkflowDeps): StreamPrimitive<ChatR
     const perKey = Object.fromEntries(
       keys.map((key) => {
         const limiter = new RateLimiter({ key: `ratelimit.chat.${key.id}`, rate: config.rateLimitRps, per: 1_000, burst: config.rateLimitBurst, ...(stores.rateLimit ? { store: stores.rateLimit } : {}) });
-        return [key.id, budget(whole, { name: 'daily', window: { limit: key.dailyBudgetUsd, windowMs: DAY_MS }, key: () => key.id, estimate, store: stores.budget }).rateLimit(limiter)];
+        return [key.id, budget(whole, { name: 'daily', window: { limit: key.dailyBudgetUsd, windowMs: DAY_MS }, key: () => key.id, estimate, store: stores.budget, localAllowance: config.budgetLocalAllowanceUsd }).rateLimit(limiter)];
       }),
     );
     return route(keyOf, perKey, { name: 'chat_budget' });

@@ -56,6 +56,12 @@ export interface GatewayConfig extends ServiceConfig {
   readonly dailyBudgetUsd: number;
   /** Answer cache TTL in ms; 0 turns caching off. */
   readonly cacheTtlMs: number;
+  /** With Redis: answers also kept in this process (a near cache that keeps hits answering through an outage); 0 turns it off. */
+  readonly cacheLocalMax: number;
+  /** With Redis: the longest this process serves its own copy of an answer. */
+  readonly cacheLocalTtlMs: number;
+  /** While the budget store is unreachable: what each key may still spend per day through this process, in USD; 0 refuses new spend (fail closed). */
+  readonly budgetLocalAllowanceUsd: number;
   /** Per-attempt provider timeout. */
   readonly providerTimeoutMs: number;
   /** Retries per provider on transient failures. */
@@ -99,6 +105,9 @@ const ENV = {
   RATE_LIMIT_BURST: positive.default(20),
   DAILY_BUDGET_USD: positive.default(5),
   CACHE_TTL_MS: envInt(0, 86_400_000).default(300_000),
+  CACHE_LOCAL_MAX: envInt(0, 1_000_000).default(1_000),
+  CACHE_LOCAL_TTL_MS: envInt(1, 86_400_000).default(60_000),
+  BUDGET_LOCAL_ALLOWANCE_USD: z.coerce.number({ error: 'a number' }).min(0, { error: 'a number >= 0' }).refine(Number.isFinite, { error: 'a finite number' }).default(0),
   PROVIDER_TIMEOUT_MS: envInt(1, 600_000).default(10_000),
   PROVIDER_RETRIES: envInt(0, 10).default(1),
   BREAKER_THRESHOLD: envInt(1, 1_000).default(5),
@@ -122,6 +131,9 @@ const ENV_DOCS: Readonly<Record<keyof typeof ENV, string>> = {
   RATE_LIMIT_BURST: 'Requests a key may make at once before the rate applies.',
   DAILY_BUDGET_USD: 'Daily budget of a key that sets none, in USD, over a rolling 24 hours.',
   CACHE_TTL_MS: 'How long answers (and completed streams) are cached; 0 turns the cache off.',
+  CACHE_LOCAL_MAX: 'With `REDIS_URL`: answers this process also keeps in memory, in front of Redis, so cache hits keep answering while Redis is down; 0 turns the local copy off.',
+  CACHE_LOCAL_TTL_MS: "With `REDIS_URL`: the longest this process serves its own copy of an answer (and so how long hits outlive a Redis outage).",
+  BUDGET_LOCAL_ALLOWANCE_USD: 'While the budget store (Redis) is unreachable: what each key may still spend per rolling day through this process, in USD, counted in `weft_budget_degraded_calls_total`; 0 refuses new spend (503 `budget_unavailable`). The overspend an outage can cause is at most this, per key, per gateway process.',
   PROVIDER_TIMEOUT_MS: "Timeout of one provider call; for streams, of the first token and of each gap between tokens.",
   PROVIDER_RETRIES: 'Retries of a transient provider failure, on the same provider, before falling back.',
   BREAKER_THRESHOLD: "Consecutive failures that open a provider's circuit breaker.",
@@ -234,6 +246,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig 
     rateLimitBurst,
     dailyBudgetUsd: v('DAILY_BUDGET_USD'),
     cacheTtlMs: v('CACHE_TTL_MS'),
+    cacheLocalMax: v('CACHE_LOCAL_MAX'),
+    cacheLocalTtlMs: v('CACHE_LOCAL_TTL_MS'),
+    budgetLocalAllowanceUsd: v('BUDGET_LOCAL_ALLOWANCE_USD'),
     providerTimeoutMs: v('PROVIDER_TIMEOUT_MS'),
     providerRetries: v('PROVIDER_RETRIES'),
     breakerThreshold: v('BREAKER_THRESHOLD'),

@@ -156,7 +156,7 @@ export function buildAnswerWorkflow(deps: AnswerWorkflowDeps): AnswerWorkflow {
   const limited: Record<string, Primitive<unknown, unknown>> = {};
   const pass = step('admit', (body: unknown) => body);
   for (const key of keys) {
-    budgeted[key.id] = budget(routed, { name: 'daily', window: { limit: key.dailyBudgetUsd, windowMs: DAY_MS }, key: () => key.id, estimate, store: stores.budget });
+    budgeted[key.id] = budget(routed, { name: 'daily', window: { limit: key.dailyBudgetUsd, windowMs: DAY_MS }, key: () => key.id, estimate, store: stores.budget, localAllowance: config.budgetLocalAllowanceUsd });
     const limiter = new RateLimiter({ key: `ratelimit.${key.id}`, rate: config.rateLimitRps, per: 1_000, burst: config.rateLimitBurst, ...(stores.rateLimit ? { store: stores.rateLimit } : {}) });
     limited[key.id] = pass.rateLimit(limiter);
   }
