@@ -1,7 +1,9 @@
 import { request as httpRequest, Agent } from 'node:http';
+import { connect } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import { clientGone } from './plumbing.js';
+import { createMetrics } from './metrics.js';
+import { clientGone, installPlumbing } from './plumbing.js';
 
 let app: FastifyInstance | undefined;
 afterEach(async () => {
@@ -83,5 +85,23 @@ describe('clientGone', () => {
     expect((await app.inject({ method: 'GET', url: '/ok' })).body).toBe('ok');
     expect(signals).toHaveLength(2);
     expect(signals[1]).not.toBe(signals[0]);
+  });
+});
+
+describe('installPlumbing', () => {
+  it('refuses a request that names Host twice with 400, and answers one that names it once', async () => {
+    const port = await listen((a) => installPlumbing(a, createMetrics('plumbing-test')));
+    const send = (head: string): Promise<string> =>
+      new Promise((resolve) => {
+        const socket = connect(port, '127.0.0.1', () => socket.end(`GET /health/live HTTP/1.1\r\n${head}\r\n`));
+        let text = '';
+        socket.setEncoding('utf8').on('data', (d: string) => (text += d));
+        socket.on('close', () => resolve(text));
+      });
+    const twice = await send('host: a\r\nHost: b\r\nconnection: close\r\n');
+    expect(twice).toMatch(/^HTTP\/1\.1 400 /);
+    expect(twice).toContain('more than one Host header');
+    expect(twice).toMatch(/"correlationId":"[^"]+"/);
+    expect(await send('host: a\r\nconnection: close\r\n')).toMatch(/^HTTP\/1\.1 200 /);
   });
 });

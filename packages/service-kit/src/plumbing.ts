@@ -73,6 +73,12 @@ export function installPlumbing(app: FastifyInstance, metrics: Metrics, access: 
       const inbound = caller ?? (Array.isArray(traceparent) ? parseTraceparent(traceparent[0]) : undefined);
       if (inbound !== undefined) reply.header('traceparent', formatTraceparent(inbound));
     }
+    // RFC 9112 §3.2: a request with more than one Host header gets 400. Node keeps the first and
+    // drops the rest, so a proxy that routes on the last one would disagree with us about the host.
+    if (repeatsHost(request.raw.rawHeaders)) {
+      sendError(reply, 400, 'bad_request', 'The request has more than one Host header.');
+      return;
+    }
     done();
   });
 
@@ -144,6 +150,19 @@ export function httpLimits(config: { readonly httpRequestTimeoutMs: number; read
     serverFactory: (handler) =>
       createServer({ requestTimeout: config.httpRequestTimeoutMs, headersTimeout: config.httpHeadersTimeoutMs, keepAliveTimeout: config.httpKeepAliveTimeoutMs, connectionsCheckingInterval: checkEveryMs }, handler),
   };
+}
+
+/** Whether the raw header list (name, value, name, value, ...) names Host more than once. */
+function repeatsHost(raw: readonly string[]): boolean {
+  let seen = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 4 && name.toLowerCase() === 'host') {
+      if (seen) return true;
+      seen = true;
+    }
+  }
+  return false;
 }
 
 function digest(text: string): Buffer {
