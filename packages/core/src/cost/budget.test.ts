@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { step } from '../step/step.js';
 import { sequence } from '../composition/sequence.js';
@@ -533,5 +534,34 @@ describe('budget options', () => {
       throw new Error('cannot estimate');
     } }).run(undefined)).rejects.toThrow('cannot estimate');
     expect(calls.n).toBe(0);
+  });
+});
+
+describe('budget under any concurrency', () => {
+  it('never lets settled spend pass the limit when each call reserves its worst case, and settles each to its actual cost', async () => {
+    // A call: its worst case (what it reserves), the share of it actually spent, how many turns of the
+    // event loop it takes, and whether it fails after spending.
+    const call = fc.record({ worst: fc.integer({ min: 1, max: 400 }), share: fc.double({ min: 0, max: 1, noNaN: true }), turns: fc.integer({ min: 0, max: 20 }), fails: fc.boolean() });
+    await fc.assert(
+      fc.asyncProperty(fc.array(call, { minLength: 1, maxLength: 40 }), fc.integer({ min: 100, max: 2_000 }), async (calls, limitMilli) => {
+        const store = new LocalBudgetStore();
+        const limit = limitMilli / 1000;
+        const llm = step('llm', async (input: { worst: number; share: number; turns: number; fails: boolean }, ctx) => {
+          for (let i = 0; i < input.turns; i++) await Promise.resolve();
+          const actual = Math.floor(input.worst * input.share) / 1000;
+          recordCost(ctx, { amount: actual });
+          if (input.fails) throw new Error('failed after spending');
+          return actual;
+        });
+        const guarded = budget(llm, { name: 'prop', window: { limit, windowMs: HOUR }, store, estimate: (input) => input.worst / 1000 });
+        const results = await Promise.allSettled(calls.map((c) => guarded.run(c)));
+        const spent = store.spent('prop', HOUR, Date.now());
+        const ran = calls.filter((_, i) => !isBudgetExceededError((results[i] as PromiseRejectedResult).reason));
+        const actual = ran.reduce((n, c) => n + usd(Math.floor(c.worst * c.share) / 1000), 0);
+        expect(spent).toBeLessThanOrEqual(usd(limit));
+        expect(spent).toBe(actual); // settled to what was spent; the rest of each reservation released
+      }),
+      { numRuns: 300 },
+    );
   });
 });
