@@ -42,6 +42,8 @@ export { BudgetExceededError, isBudgetExceededError } from './errors/index.js';
 export { CompensationError, isCompensationError, SagaConflictError, isSagaConflictError, StreamInterruptedError, isStreamInterruptedError } from './errors/index.js';
 export { NonErrorThrown, isNonErrorThrown, toError } from './errors/index.js';
 export { classifyError } from './errors/index.js';
+export { isExpectedError, markExpected, runOutcome } from './errors/index.js';
+export type { RunOutcome } from './errors/index.js';
 export type { ErrorClass, ErrorClassification } from './errors/index.js';
 
 export { retry, retryAfterFrom } from './retry/index.js';

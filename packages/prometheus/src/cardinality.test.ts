@@ -52,7 +52,7 @@ describe('cardinality', () => {
       first ??= keys;
       expect(keys).toEqual(first);
       // Every label value is a name written in code or a member of a fixed set.
-      const allowed = new Set(['search', 'page', 'lookup', 'render', 'success', 'error', 'other', 'timeout', 'non_error_thrown', 'exhausted', '1']);
+      const allowed = new Set(['search', 'page', 'lookup', 'render', 'success', 'error', 'succeeded', 'failed', 'other', 'timeout', 'non_error_thrown', 'exhausted', '1']);
       for (const v of values) expect(allowed).toContain(v);
     }
     expect(new Set(sizes).size).toBe(1);

@@ -78,7 +78,7 @@ describe('options', () => {
     collectors.push(c);
     expect(c.registry).toBe(globalRegistry);
     await step('noop', () => 1).run(undefined, { workflow: 'global-flow' });
-    expect(await series(globalRegistry)).toMatchObject({ 'weft_workflow_runs_total{workflow="global-flow",outcome="success"}': 1 });
+    expect(await series(globalRegistry)).toMatchObject({ 'weft_workflow_runs_total{workflow="global-flow",outcome="succeeded"}': 1 });
   });
 
   it('registers every metric of METRIC_DEFINITIONS, with the prefix', () => {
@@ -125,7 +125,7 @@ describe('lifecycle', () => {
     source.next(finished);
     c.start();
     source.next(finished);
-    expect((await series(registry))['weft_workflow_runs_total{workflow="checkout",outcome="success"}']).toBe(2);
+    expect((await series(registry))['weft_workflow_runs_total{workflow="checkout",outcome="succeeded"}']).toBe(2);
   });
 
   it('unregister() removes its metrics so a new collector can register them', () => {
@@ -147,10 +147,10 @@ describe('record()', () => {
       { ...base(), type: 'run.finished', outcome: 'error', durationMs: 3, error: new Error('user 42 not found') },
     ]);
     expect(all).toEqual({
-      'weft_workflow_runs_total{workflow="checkout",outcome="success"}': 1,
-      'weft_workflow_runs_total{workflow="checkout",outcome="error"}': 2,
-      'weft_workflow_run_duration_seconds_count{workflow="checkout",outcome="success"}': 1,
-      'weft_workflow_run_duration_seconds_count{workflow="checkout",outcome="error"}': 2,
+      'weft_workflow_runs_total{workflow="checkout",outcome="succeeded"}': 1,
+      'weft_workflow_runs_total{workflow="checkout",outcome="failed"}': 2,
+      'weft_workflow_run_duration_seconds_count{workflow="checkout",outcome="succeeded"}': 1,
+      'weft_workflow_run_duration_seconds_count{workflow="checkout",outcome="failed"}': 2,
       'weft_workflow_errors_total{workflow="checkout",error="timeout"}': 1,
       'weft_workflow_errors_total{workflow="checkout",error="other"}': 1,
     });
@@ -162,10 +162,10 @@ describe('record()', () => {
     c.record({ ...base(), type: 'run.finished', outcome: 'success', durationMs: 250 });
     c.record({ ...base(), type: 'run.finished', outcome: 'success', durationMs: 1500 });
     const all = await series(registry, { buckets: true, sums: true });
-    expect(all['weft_workflow_run_duration_seconds_sum{workflow="checkout",outcome="success"}']).toBe(1.75);
-    expect(all['weft_workflow_run_duration_seconds_bucket{le="0.25",workflow="checkout",outcome="success"}']).toBe(1);
-    expect(all['weft_workflow_run_duration_seconds_bucket{le="1",workflow="checkout",outcome="success"}']).toBe(1);
-    expect(all['weft_workflow_run_duration_seconds_bucket{le="2.5",workflow="checkout",outcome="success"}']).toBe(2);
+    expect(all['weft_workflow_run_duration_seconds_sum{workflow="checkout",outcome="succeeded"}']).toBe(1.75);
+    expect(all['weft_workflow_run_duration_seconds_bucket{le="0.25",workflow="checkout",outcome="succeeded"}']).toBe(1);
+    expect(all['weft_workflow_run_duration_seconds_bucket{le="1",workflow="checkout",outcome="succeeded"}']).toBe(1);
+    expect(all['weft_workflow_run_duration_seconds_bucket{le="2.5",workflow="checkout",outcome="succeeded"}']).toBe(2);
   });
 
   it('records step durations and step errors by workflow, step and outcome', async () => {
@@ -253,10 +253,10 @@ describe('record()', () => {
       { ...b, type: 'cost.recorded', amount: 0.25, model: 'gpt-4o', inputTokens: 1000, outputTokens: 200, currency: 'USD' },
       { ...b, type: 'cost.recorded', amount: 0.5, model: 'gpt-4o', inputTokens: 3000, currency: 'USD' },
       { ...b, type: 'cost.recorded', amount: 1, currency: 'EUR' },
-      { ...b, type: 'budget.usage', budget: 'daily', scope: 'window', spent: 25, limit: 100, utilisation: 0.25 },
-      { ...b, type: 'budget.warning', budget: 'daily', scope: 'window', spent: 80, limit: 100, utilisation: 0.8 },
-      { ...b, type: 'budget.exceeded', budget: 'daily', scope: 'window', spent: 101, limit: 100, utilisation: 1.01 },
-      { ...b, type: 'budget.usage', budget: 'daily', scope: 'run', spent: 1, limit: 5, utilisation: 0.2 },
+      { ...b, type: 'budget.usage', budget: 'daily', scope: 'window', spent: 25, limit: 100, utilisation: 0.25, warnAt: 0.8 },
+      { ...b, type: 'budget.warning', budget: 'daily', scope: 'window', spent: 80, limit: 100, utilisation: 0.8, warnAt: 0.8 },
+      { ...b, type: 'budget.exceeded', budget: 'daily', scope: 'window', spent: 101, limit: 100, utilisation: 1.01, warnAt: 0.8 },
+      { ...b, type: 'budget.usage', budget: 'daily', scope: 'run', spent: 1, limit: 5, utilisation: 0.2, warnAt: 0.8 },
       { ...b, type: 'budget.store_error', budget: 'daily', failOpen: true, operation: 'reserve', reason: 'timeout', error: new Error('x'), decision: 'open' },
       { ...b, type: 'budget.store_error', budget: 'daily', failOpen: false, operation: 'reserve', reason: 'error', error: new Error('x'), decision: 'allowance' },
     ]);
@@ -284,6 +284,11 @@ describe('record()', () => {
       'weft_budget_utilisation_ratio{budget="daily",scope="window"}': 1.01,
       'weft_budget_utilisation_ratio{budget="daily",scope="run"}': 0.2,
       'weft_budget_exceeded_total{budget="daily",scope="window"}': 1,
+      // One key (the budget has none), exhausted by the refusal; its burn is the spend after calls (80), not the refused call's projection.
+      'weft_budget_keys{budget="daily",scope="window",state="active"}': 1,
+      'weft_budget_keys{budget="daily",scope="window",state="warning"}': 0,
+      'weft_budget_keys{budget="daily",scope="window",state="exhausted"}': 1,
+      'weft_budget_spent_total{budget="daily",scope="window"}': 80,
       'weft_budget_store_errors_total{budget="daily",operation="reserve",reason="timeout"}': 1,
       'weft_budget_store_errors_total{budget="daily",operation="reserve",reason="error"}': 1,
       'weft_budget_degraded_calls_total{budget="daily",decision="open"}': 1,
@@ -318,10 +323,10 @@ describe('label guards', () => {
     const events = ['a', 'b', 'c', 'd', 'c', 'e'].map((workflow) => ({ ...base({ workflow }), type: 'run.finished', outcome: 'success', durationMs: 1 }));
     const all = await recorded(events, { maxLabelValues: 3 });
     expect(family(all, 'weft_workflow_runs_total')).toEqual({
-      'weft_workflow_runs_total{workflow="a",outcome="success"}': 1,
-      'weft_workflow_runs_total{workflow="b",outcome="success"}': 1,
-      'weft_workflow_runs_total{workflow="c",outcome="success"}': 2,
-      'weft_workflow_runs_total{workflow="other",outcome="success"}': 2,
+      'weft_workflow_runs_total{workflow="a",outcome="succeeded"}': 1,
+      'weft_workflow_runs_total{workflow="b",outcome="succeeded"}': 1,
+      'weft_workflow_runs_total{workflow="c",outcome="succeeded"}': 2,
+      'weft_workflow_runs_total{workflow="other",outcome="succeeded"}': 2,
     });
     expect(family(all, 'weft_metrics_label_overflow_total')).toEqual({ 'weft_metrics_label_overflow_total{label="workflow",reason="too_many_values"}': 2 });
   });
@@ -336,7 +341,13 @@ describe('label guards', () => {
 
   it('records a missing label field as `unknown`', async () => {
     const all = await recorded([{ ...base(), type: 'budget.usage', budget: 'daily', spent: 1, limit: 2, utilisation: 0.5 }]);
-    expect(all).toEqual({ 'weft_budget_utilisation_ratio{budget="daily",scope="unknown"}': 0.5 });
+    expect(all).toEqual({
+      'weft_budget_utilisation_ratio{budget="daily",scope="unknown"}': 0.5,
+      'weft_budget_keys{budget="daily",scope="unknown",state="active"}': 1,
+      'weft_budget_keys{budget="daily",scope="unknown",state="warning"}': 0,
+      'weft_budget_keys{budget="daily",scope="unknown",state="exhausted"}': 0,
+      'weft_budget_spent_total{budget="daily",scope="unknown"}': 1,
+    });
   });
 
   it('shares the distinct-value budget of a label across metrics', async () => {
@@ -352,8 +363,105 @@ describe('label guards', () => {
   });
 });
 
+describe('declare()', () => {
+  it('creates every series the declared parts can produce at 0, so a fresh scrape shows them', async () => {
+    const { Registry } = await import('prom-client');
+    const { WeftCollector } = await import('./collector.js');
+    const registry = new Registry();
+    const collector = new WeftCollector({ registry });
+    try {
+      collector.declare({ workflow: 'answer', retries: ['provider'], timeouts: ['provider'], fallbacks: [{ step: 'providers', alternatives: 2 }], breakers: ['provider'], hedges: ['provider'], caches: ['answers'], budgets: ['daily'], rateLimiters: ['per-key'], bulkheads: ['provider'], sagas: ['order'], streams: ['tokens'] });
+      collector.declare({ workflow: 'answer', breakers: ['provider'] }); // again: changes nothing
+      const all = await series(registry);
+      for (const outcome of ['succeeded', 'rejected', 'failed']) {
+        expect(all[`weft_workflow_runs_total{workflow="answer",outcome="${outcome}"}`]).toBe(0);
+        expect(all[`weft_workflow_run_duration_seconds_count{workflow="answer",outcome="${outcome}"}`]).toBe(0);
+      }
+      expect(all['weft_retry_gave_up_total{workflow="answer",step="provider",reason="exhausted"}']).toBe(0);
+      expect(all['weft_timeouts_total{workflow="answer",step="provider"}']).toBe(0);
+      expect(all['weft_fallbacks_total{workflow="answer",step="providers",alternative="2"}']).toBe(0);
+      expect(all['weft_fallback_exhausted_total{workflow="answer",step="providers"}']).toBe(0);
+      expect(all['weft_circuit_state{breaker="provider",state="closed"}']).toBe(1);
+      expect(all['weft_circuit_rejections_total{workflow="answer",breaker="provider",state="open"}']).toBe(0);
+      expect(all['weft_hedges_won_total{workflow="answer",step="provider"}']).toBe(0);
+      expect(all['weft_cache_requests_total{workflow="answer",cache="answers",result="hit"}']).toBe(0);
+      expect(all['weft_cache_set_failures_total{workflow="answer",cache="answers",reason="store_error"}']).toBe(0);
+      expect(all['weft_budget_exceeded_total{budget="daily",scope="window"}']).toBe(0);
+      expect(all['weft_budget_keys{budget="daily",scope="window",state="exhausted"}']).toBe(0);
+      expect(all['weft_ratelimit_rejections_total{workflow="answer",limiter="per-key"}']).toBe(0);
+      expect(all['weft_bulkhead_rejections_total{workflow="answer",bulkhead="provider"}']).toBe(0);
+      expect(all['weft_sagas_total{workflow="answer",saga="order",outcome="compensation_failed"}']).toBe(0);
+      expect(all['weft_streams_total{workflow="answer",step="tokens",outcome="failed_mid_stream"}']).toBe(0);
+      // Values no declaration names are not invented.
+      expect(Object.keys(all).filter((k) => k.includes('weft_budget_utilisation_ratio'))).toEqual([]);
+    } finally {
+      collector.unregister();
+    }
+  });
+
+  it('keeps a breaker state an event already reported', async () => {
+    const { Registry } = await import('prom-client');
+    const { WeftCollector } = await import('./collector.js');
+    const registry = new Registry();
+    const collector = new WeftCollector({ registry });
+    try {
+      collector.record({ ...base(), type: 'circuit.state_changed', breaker: 'provider', from: 'closed', to: 'open' });
+      collector.declare({ workflow: 'answer', breakers: ['provider'] });
+      const all = await series(registry);
+      expect(all['weft_circuit_state{breaker="provider",state="open"}']).toBe(1);
+      expect(all['weft_circuit_state{breaker="provider",state="closed"}']).toBe(0);
+    } finally {
+      collector.unregister();
+    }
+  });
+
+  it('throws a TypeError naming `workflow` without one', async () => {
+    const { Registry } = await import('prom-client');
+    const { WeftCollector } = await import('./collector.js');
+    const collector = new WeftCollector({ registry: new Registry() });
+    expect(() => collector.declare({ workflow: '' })).toThrow(/`workflow`/);
+  });
+});
+
 describe('keyed budgets', () => {
-  it('report the highest utilisation among keys, with no key label', async () => {
+  it('count keys over the warning line and exhausted, read the highest utilisation among the others, and forget idle keys', async () => {
+    const { Registry } = await import('prom-client');
+    const { WeftCollector } = await import('./collector.js');
+    const registry = new Registry();
+    const collector = new WeftCollector({ registry, budgetKeyIdleMs: 60_000 });
+    const report = (type: string, partition: string, spent: number, time: number) =>
+      collector.record({ ...base(), time, type, budget: 'daily', scope: 'window', spent, limit: 10, utilisation: spent / 10, warnAt: 0.8, partition } as WeftEvent);
+    try {
+      report('budget.usage', 'k1', 3, 0);
+      report('budget.usage', 'k2', 9, 1_000); // warning
+      report('budget.exceeded', 'k3', 12, 2_000); // refused: exhausted
+      let all = await series(registry);
+      expect(all['weft_budget_keys{budget="daily",scope="window",state="active"}']).toBe(3);
+      expect(all['weft_budget_keys{budget="daily",scope="window",state="warning"}']).toBe(1);
+      expect(all['weft_budget_keys{budget="daily",scope="window",state="exhausted"}']).toBe(1);
+      // The exhausted key does not hide the others' trend: predicted exhaustion still works for them.
+      expect(all['weft_budget_utilisation_ratio{budget="daily",scope="window"}']).toBe(0.9);
+      // Burn: what calls spent (3 + 9), not the refused call's projection.
+      expect(all['weft_budget_spent_total{budget="daily",scope="window"}']).toBe(12);
+      report('budget.usage', 'k2', 4, 3_000); // k2's window drained
+      all = await series(registry);
+      expect(all['weft_budget_keys{budget="daily",scope="window",state="warning"}']).toBe(0);
+      expect(all['weft_budget_utilisation_ratio{budget="daily",scope="window"}']).toBe(0.4);
+      expect(all['weft_budget_spent_total{budget="daily",scope="window"}']).toBe(12);
+      // A minute later only the key that reported again counts; the exhausted one is forgotten.
+      report('budget.usage', 'k1', 5, 62_500);
+      all = await series(registry);
+      expect(all['weft_budget_keys{budget="daily",scope="window",state="active"}']).toBe(2);
+      expect(all['weft_budget_keys{budget="daily",scope="window",state="exhausted"}']).toBe(0);
+      expect(all['weft_budget_utilisation_ratio{budget="daily",scope="window"}']).toBe(0.5);
+      expect(all['weft_budget_spent_total{budget="daily",scope="window"}']).toBe(14);
+    } finally {
+      collector.unregister();
+    }
+  });
+
+
+  it('report the highest utilisation among keys below the limit, with no key label', async () => {
     const { Registry } = await import('prom-client');
     const { WeftCollector } = await import('./collector.js');
     const { budget, step, recordCost, LocalBudgetStore } = await import('@weft/core');

@@ -1,4 +1,4 @@
-import { onEvent, type WeftEvent } from '@weft/core';
+import { onEvent, runOutcome, type RunOutcome, type WeftEvent } from '@weft/core';
 import { Counter, Gauge, Histogram, Registry, register as globalRegistry, type OpenMetricsContentType, type PrometheusContentType } from 'prom-client';
 import { fail, knownOptions, optionalBoolean } from '@weft/core/options';
 import { errorKind } from './error-kind.js';
@@ -6,6 +6,7 @@ import { ChildCache } from './internal/child-cache.js';
 import { CounterCell, flushAll } from './internal/counter-cell.js';
 import { LabelGuard, type OverflowReason } from './internal/label-guard.js';
 import { integer } from './internal/integer.js';
+import { KeyedBudget } from './internal/keyed-budget.js';
 import { COUNT_BUCKETS, DEFAULT_BUCKETS, METRIC_DEFINITIONS, NO_MODEL_LABEL_VALUE, type MetricDefinition, type MetricKey } from './metric-names.js';
 
 /**
@@ -65,6 +66,50 @@ export interface WeftMetricsOptions {
    * @default every event of `@weft/core` (through `onEvent`, without loading rxjs)
    */
   readonly source?: WeftEventSource;
+  /**
+   * How long a key of a per-key budget counts as active after its last report. A key idle longer
+   * is dropped from `weft_budget_keys` and the utilisation gauge: nothing says what its window
+   * holds now.
+   * @default 900000 (15 minutes)
+   */
+  readonly budgetKeyIdleMs?: number;
+}
+
+/**
+ * The names a service built its workflows from, so that every series they can produce exists at 0
+ * from the first scrape: an operator then sees 0, not "No data", and can tell no events from a
+ * broken scrape. Every name is a name written in code. See {@link WeftCollector.declare}.
+ *
+ * @example
+ * ```ts
+ * collector.declare({ workflow: 'answer', retries: ['provider.alpha'], breakers: ['provider.alpha'], caches: ['answers'], budgets: ['daily'] });
+ * ```
+ */
+export interface DeclaredWorkflow {
+  /** The workflow name (the outermost primitive's, or `RunOptions.workflow`). */
+  readonly workflow: string;
+  /** Names of retry primitives. */
+  readonly retries?: readonly string[];
+  /** Names of timeout primitives. */
+  readonly timeouts?: readonly string[];
+  /** Fallback primitives: the step name and how many alternatives it has. */
+  readonly fallbacks?: ReadonlyArray<{ readonly step: string; readonly alternatives: number }>;
+  /** Names of circuit breakers (each starts closed). */
+  readonly breakers?: readonly string[];
+  /** Names of bulkheads. */
+  readonly bulkheads?: readonly string[];
+  /** Names of rate limiters. */
+  readonly rateLimiters?: readonly string[];
+  /** Names of hedge primitives. */
+  readonly hedges?: readonly string[];
+  /** Names of caches. */
+  readonly caches?: readonly string[];
+  /** Names of budgets with a window. */
+  readonly budgets?: readonly string[];
+  /** Names of sagas. */
+  readonly sagas?: readonly string[];
+  /** Names of streaming steps. */
+  readonly streams?: readonly string[];
 }
 
 /** Anything with an rxjs-style `subscribe(next)` that returns something to `unsubscribe()`: an rxjs Observable of Weft events qualifies. */
@@ -92,7 +137,17 @@ export const DEFAULTS = {
   prefix: '',
   maxLabelValues: 200,
   maxLabelLength: 128,
-} as const satisfies Required<Pick<WeftMetricsOptions, 'buckets' | 'prefix' | 'maxLabelValues' | 'maxLabelLength'>>;
+  budgetKeyIdleMs: 900_000,
+} as const satisfies Required<Pick<WeftMetricsOptions, 'buckets' | 'prefix' | 'maxLabelValues' | 'maxLabelLength' | 'budgetKeyIdleMs'>>;
+
+const RUN_OUTCOMES: readonly RunOutcome[] = ['succeeded', 'rejected', 'failed'];
+const GAVE_UP_REASONS = ['exhausted', 'not_retryable', 'deadline', 'aborted'] as const;
+const CACHE_RESULTS = ['hit', 'miss', 'stale', 'store_error'] as const;
+const CACHE_SET_REASONS = ['too_large', 'unserializable', 'store_error'] as const;
+const STORE_REASONS = ['error', 'timeout'] as const;
+const SAGA_OUTCOMES = ['completed', 'compensated', 'compensation_failed'] as const;
+const STREAM_OUTCOMES = ['completed', 'failed_before_first_chunk', 'failed_mid_stream', 'aborted'] as const;
+const BUDGET_KEY_STATES = ['active', 'warning', 'exhausted'] as const;
 
 const PREFIX = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const MAX_TRACE_ID_LENGTH = 64;
@@ -207,8 +262,12 @@ export class WeftCollector {
   private readonly cost: ChildCache<CounterChild>;
   private readonly tokens: ChildCache<CounterChild>;
   private readonly budgetUtilisation: ChildCache<GaugeChild>;
-  /** Per keyed budget, the last utilisation of each partition (bounded), so the gauge shows the highest. */
-  private readonly partitions = new Map<string, { byKey: Map<string, number>; max: number; maxKey: string | undefined }>();
+  /** Per budget and scope, its keys as last reported (bounded, idle ones dropped). */
+  private readonly keyed = new Map<string, KeyedBudget>();
+  private readonly budgetKeyIdleMs: number;
+  private readonly budgetKeys: ChildCache<Readonly<Record<(typeof BUDGET_KEY_STATES)[number], GaugeChild>>>;
+  private readonly budgetSpent: ChildCache<CounterChild>;
+  private readonly knownBreakers = new Set<string>();
   private readonly budgetExceeded: ChildCache<CounterChild>;
   private readonly budgetStoreErrors: ChildCache<CounterChild>;
   private readonly budgetDegraded: ChildCache<CounterChild>;
@@ -220,12 +279,13 @@ export class WeftCollector {
   /** Validates the options and registers every metric; throws a `TypeError` naming a bad option. */
   constructor(options: WeftMetricsOptions) {
     if (typeof options !== 'object' || options === null) fail('options', 'an options object with a `registry`', options);
-    knownOptions('createWeftMetrics', options as unknown as Record<string, unknown>, ['registry', 'buckets', 'prefix', 'exemplars', 'maxLabelValues', 'maxLabelLength', 'source']);
+    knownOptions('createWeftMetrics', options as unknown as Record<string, unknown>, ['registry', 'buckets', 'prefix', 'exemplars', 'maxLabelValues', 'maxLabelLength', 'source', 'budgetKeyIdleMs']);
     const registry = resolveRegistry(options.registry);
     const buckets = resolveBuckets(options.buckets);
     const prefix = resolvePrefix(options.prefix);
     this.maxLabelValues = integer('maxLabelValues', options.maxLabelValues, DEFAULTS.maxLabelValues, 1, 100_000);
     this.maxLabelLength = integer('maxLabelLength', options.maxLabelLength, DEFAULTS.maxLabelLength, 1, 10_000);
+    this.budgetKeyIdleMs = integer('budgetKeyIdleMs', options.budgetKeyIdleMs, DEFAULTS.budgetKeyIdleMs, 1, 366 * 86_400_000);
     this.exemplars = optionalBoolean('exemplars', options.exemplars) ?? registry.contentType === OPENMETRICS;
     const source = options.source ?? allEvents;
     if (typeof source !== 'object' || source === null || typeof (source as Partial<WeftEventSource>).subscribe !== 'function') fail('source', 'an Observable of Weft events', source);
@@ -330,6 +390,13 @@ export class WeftCollector {
     this.tokens = counterCache('tokens');
     const utilisationGauge = gauge(M.budgetUtilisation);
     this.budgetUtilisation = new ChildCache(this.guardsFor(M.budgetUtilisation), (values) => utilisationGauge.labels(...values));
+    const keysGauge = gauge(M.budgetKeys);
+    this.budgetKeys = new ChildCache([this.guard('budget'), this.guard('scope')], ([budget, scope]) => ({
+      active: keysGauge.labels(budget!, scope!, 'active'),
+      warning: keysGauge.labels(budget!, scope!, 'warning'),
+      exhausted: keysGauge.labels(budget!, scope!, 'exhausted'),
+    }));
+    this.budgetSpent = counterCache('budgetSpent');
     this.budgetExceeded = counterCache('budgetExceeded');
     this.budgetStoreErrors = counterCache('budgetStoreErrors');
     this.budgetDegraded = counterCache('budgetDegraded');
@@ -403,44 +470,91 @@ export class WeftCollector {
   }
 
   /**
-   * A budget kept per key has one utilisation per key, but its gauge has no key label (keys are
-   * user data): it reports the highest last-known utilisation among the most recent 10,000 keys.
-   * The maximum is kept incrementally; it is recomputed only when the key holding it goes down.
+   * Creates, at 0, every series the named parts of a workflow can produce, so a fresh scrape shows
+   * them (and a panel reads 0, not "No data"). Call it at start-up with the names your code uses;
+   * calling it again with the same names changes nothing. Circuit breakers are declared closed
+   * unless an event already said otherwise. Names pass the same label guards as recorded ones.
+   *
+   * @example
+   * ```ts
+   * collector.declare({ workflow: 'answer', retries: ['provider.alpha'], timeouts: ['provider.alpha'], breakers: ['provider.alpha'] });
+   * ```
    */
-  private highestUtilisation(budget: string, partition: string, utilisation: number): number {
-    let p = this.partitions.get(budget);
-    if (p === undefined) this.partitions.set(budget, (p = { byKey: new Map(), max: 0, maxKey: undefined }));
-    const byKey = p.byKey;
-    byKey.delete(partition);
-    byKey.set(partition, utilisation);
-    let evicted: string | undefined;
-    if (byKey.size > 10_000) {
-      for (const oldest of byKey.keys()) {
-        evicted = oldest;
-        byKey.delete(oldest);
-        break;
-      }
+  declare(declared: DeclaredWorkflow): this {
+    const w = declared.workflow;
+    if (typeof w !== 'string' || w === '') fail('workflow', 'a non-empty workflow name', w);
+    for (const outcome of RUN_OUTCOMES) {
+      const entry = this.runs.get2(w, outcome);
+      entry.runs.touch();
+      this.runDurationHistogram.zero(entry.labels);
     }
-    if (utilisation >= p.max) {
-      p.max = utilisation;
-      p.maxKey = partition;
-    } else if (p.maxKey === partition || (evicted !== undefined && evicted === p.maxKey)) {
-      p.max = 0;
-      p.maxKey = undefined;
-      for (const [k, u] of byKey) {
-        if (u >= p.max) {
-          p.max = u;
-          p.maxKey = k;
-        }
-      }
+    for (const step of declared.retries ?? []) {
+      this.retryAttempts.get2(w, step).touch();
+      this.retries.get2(w, step).touch();
+      for (const reason of GAVE_UP_REASONS) this.retryGaveUp.get3(w, step, reason).touch();
     }
-    return p.max;
+    for (const step of declared.timeouts ?? []) this.timeouts.get2(w, step).touch();
+    for (const { step, alternatives } of declared.fallbacks ?? []) {
+      for (let i = 1; i <= alternatives; i++) this.fallbacks.get3(w, step, String(i)).touch();
+      this.fallbackExhausted.get2(w, step).touch();
+    }
+    for (const breaker of declared.breakers ?? []) {
+      for (const state of ['open', 'half-open', 'isolated']) this.circuitRejections.get3(w, breaker, state).touch();
+      if (!this.knownBreakers.has(breaker)) this.setCircuitState(breaker, 'closed');
+    }
+    for (const bulkhead of declared.bulkheads ?? []) this.bulkheadRejections.get2(w, bulkhead).touch();
+    for (const limiter of declared.rateLimiters ?? []) {
+      this.rateLimitRejections.get2(w, limiter).touch();
+      for (const reason of STORE_REASONS) this.rateLimitStoreErrors.get2(limiter, reason).touch();
+    }
+    for (const step of declared.hedges ?? []) {
+      for (const trigger of ['delay', 'error']) this.hedgesStarted.get3(w, step, trigger).touch();
+      this.hedgesWon.get2(w, step).touch();
+    }
+    for (const cache of declared.caches ?? []) {
+      for (const result of CACHE_RESULTS) this.cacheRequests.get3(w, cache, result).touch();
+      for (const reason of CACHE_SET_REASONS) this.cacheSetFailures.get3(w, cache, reason).touch();
+    }
+    for (const budget of declared.budgets ?? []) {
+      this.budgetExceeded.get2(budget, 'window').touch();
+      this.budgetSpent.get2(budget, 'window').touch();
+      for (const operation of ['reserve', 'charge']) for (const reason of STORE_REASONS) this.budgetStoreErrors.get3(budget, operation, reason).touch();
+      for (const decision of ['open', 'allowance', 'refused']) this.budgetDegraded.get2(budget, decision).touch();
+      const keys = this.budgetKeys.get2(budget, 'window');
+      for (const state of BUDGET_KEY_STATES) keys[state].inc(0);
+    }
+    for (const saga of declared.sagas ?? []) {
+      for (const outcome of SAGA_OUTCOMES) this.sagas.get3(w, saga, outcome).touch();
+      for (const direction of ['resume', 'compensate']) this.sagaTakeovers.get3(w, saga, direction).touch();
+    }
+    for (const step of declared.streams ?? []) for (const outcome of STREAM_OUTCOMES) this.streams.get3(w, step, outcome).touch();
+    return this;
+  }
+
+  /** Records one budget report: per-key budgets through their {@link KeyedBudget}, others as they are. */
+  private recordBudget(e: Extract<WeftEvent, { type: 'budget.usage' | 'budget.warning' | 'budget.exceeded' }>): void {
+    const gauge = this.budgetUtilisation.get2(e.budget, e.scope);
+    if (e.scope === 'run') {
+      gauge.set(e.utilisation);
+      return;
+    }
+    const id = `${e.budget}\u0000${e.scope}`;
+    let keyed = this.keyed.get(id);
+    if (keyed === undefined) this.keyed.set(id, (keyed = new KeyedBudget(this.budgetKeyIdleMs, 10_000)));
+    // A budget without keys is one key.
+    const view = keyed.report(e.partition ?? '', e.utilisation, e.warnAt, e.type === 'budget.exceeded' ? undefined : e.spent, e.time);
+    gauge.set(e.partition === undefined ? e.utilisation : view.highestBelowLimit);
+    const keys = this.budgetKeys.get2(e.budget, e.scope);
+    keys.active.set(view.active);
+    keys.warning.set(view.warning);
+    keys.exhausted.set(view.exhausted);
+    if (view.spentDelta > 0) this.budgetSpent.get2(e.budget, e.scope).inc(view.spentDelta);
   }
 
   private handle(e: WeftEvent): void {
     switch (e.type) {
       case 'run.finished': {
-        const entry = this.runs.get2(e.workflow, e.outcome);
+        const entry = this.runs.get2(e.workflow, e.outcome === 'success' ? 'succeeded' : runOutcome(e.error));
         entry.runs.inc();
         this.observe(this.runDurationHistogram, entry, e.durationMs / 1000, e.traceId);
         if (e.outcome === 'error') this.workflowErrors.get2(e.workflow, errorKind(e.error)).inc();
@@ -525,7 +639,7 @@ export class WeftCollector {
       case 'budget.usage':
       case 'budget.warning':
       case 'budget.exceeded':
-        this.budgetUtilisation.get2(e.budget, e.scope).set(e.partition === undefined ? e.utilisation : this.highestUtilisation(e.budget, e.partition, e.utilisation));
+        this.recordBudget(e);
         if (e.type === 'budget.exceeded') this.budgetExceeded.get2(e.budget, e.scope).inc();
         return;
       case 'budget.store_error':
@@ -553,6 +667,7 @@ export class WeftCollector {
   }
 
   private setCircuitState(breaker: string, state: string): void {
+    if (this.knownBreakers.size < 10_000) this.knownBreakers.add(breaker);
     const gauges = this.circuitState.get1(breaker);
     for (const s of CIRCUIT_STATES) gauges[s].set(s === state ? 1 : 0);
   }

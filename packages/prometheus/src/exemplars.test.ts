@@ -50,7 +50,7 @@ describe('exemplars', () => {
     // One observation each: the exemplar sits on the bucket the value fell in.
     expect(runBuckets).toHaveLength(1);
     expect(runBuckets[0]!.exemplar!.labels).toEqual({ trace_id: traceId });
-    expect(runBuckets[0]!.labels).toMatchObject({ workflow: 'checkout', outcome: 'success' });
+    expect(runBuckets[0]!.labels).toMatchObject({ workflow: 'checkout', outcome: 'succeeded' });
     expect(runBuckets[0]!.exemplar!.value).toBeGreaterThan(0);
     expect(Number(runBuckets[0]!.labels.le)).toBeGreaterThanOrEqual(runBuckets[0]!.exemplar!.value);
     // Two step calls (one failed, one succeeded), each with the run's trace ID.
@@ -58,7 +58,7 @@ describe('exemplars', () => {
     for (const s of stepBuckets) expect(s.exemplar!.labels).toEqual({ trace_id: traceId });
 
     // Counters render with `_total` in OpenMetrics too, and the exposition ends with # EOF.
-    expect(text).toContain('weft_workflow_runs_total{workflow="checkout",outcome="success"} 1\n');
+    expect(text).toContain('weft_workflow_runs_total{workflow="checkout",outcome="succeeded"} 1\n');
     expect(text.endsWith('# EOF\n')).toBe(true);
   });
 
@@ -74,7 +74,7 @@ describe('exemplars', () => {
     for (const r of [plain, off] as Registry<RegistryContentType>[]) {
       const samples = parseExposition(await r.metrics());
       expect(samples.some((s) => s.exemplar)).toBe(false);
-      expect(samples.find((s) => s.key === 'weft_workflow_run_duration_seconds_count{workflow="checkout",outcome="success"}')?.value).toBe(1);
+      expect(samples.find((s) => s.key === 'weft_workflow_run_duration_seconds_count{workflow="checkout",outcome="succeeded"}')?.value).toBe(1);
     }
   });
 
@@ -85,6 +85,6 @@ describe('exemplars', () => {
     collector.record({ workflow: 'w', step: 's', primitive: 'step', correlationId: 'c', runId: 'r', time: 0, type: 'run.finished', outcome: 'success', durationMs: 3 });
     const samples = parseExposition(await registry.metrics());
     expect(samples.some((s) => s.exemplar)).toBe(false);
-    expect(samples.find((s) => s.key === 'weft_workflow_run_duration_seconds_count{workflow="w",outcome="success"}')?.value).toBe(1);
+    expect(samples.find((s) => s.key === 'weft_workflow_run_duration_seconds_count{workflow="w",outcome="succeeded"}')?.value).toBe(1);
   });
 });

@@ -18,7 +18,7 @@ export const LABELS = {
   workflow: 'workflow',
   /** The step or primitive name that reported the event. */
   step: 'step',
-  /** `success` or `error` for runs and steps; for sagas `completed`, `compensated` or `compensation_failed`; for streams `completed`, `failed_before_first_chunk`, `failed_mid_stream` or `aborted`. */
+  /** For runs `succeeded`, `rejected` (an expected refusal: bad input, a budget, a rate limit, a declined card) or `failed` (a fault); for steps `success` or `error`; for sagas `completed`, `compensated` or `compensation_failed`; for streams `completed`, `failed_before_first_chunk`, `failed_mid_stream` or `aborted`. */
   outcome: 'outcome',
   /** A Weft error code in snake case (`timeout`, `circuit_open`, ...), or `other` for any other error. */
   error: 'error',
@@ -33,7 +33,7 @@ export const LABELS = {
   alternative: 'alternative',
   /** The circuit breaker's name. */
   breaker: 'breaker',
-  /** A circuit state: `closed`, `open`, `half-open`, `isolated`. */
+  /** A circuit state: `closed`, `open`, `half-open`, `isolated`; for a per-key budget's keys `active`, `warning` or `exhausted`. */
   state: 'state',
   /** The state a circuit left. */
   from: 'from',
@@ -146,9 +146,9 @@ const L = LABELS;
  * ```
  */
 export const METRIC_DEFINITIONS = {
-  workflowRuns: { name: 'weft_workflow_runs_total', type: 'counter', labels: [L.workflow, L.outcome], help: 'Workflow runs finished, by outcome (success or error).' },
-  workflowRunDuration: { name: 'weft_workflow_run_duration_seconds', type: 'histogram', labels: [L.workflow, L.outcome], help: 'Duration of finished workflow runs, in seconds.' },
-  workflowErrors: { name: 'weft_workflow_errors_total', type: 'counter', labels: [L.workflow, L.error], help: 'Failed workflow runs, by Weft error code (other for non-Weft errors).' },
+  workflowRuns: { name: 'weft_workflow_runs_total', type: 'counter', labels: [L.workflow, L.outcome], help: 'Workflow runs finished, by outcome: succeeded, rejected (an expected refusal, the caller\'s fault or a business decision) or failed (a fault).' },
+  workflowRunDuration: { name: 'weft_workflow_run_duration_seconds', type: 'histogram', labels: [L.workflow, L.outcome], help: 'Duration of finished workflow runs, in seconds, by outcome (latency objectives read succeeded runs).' },
+  workflowErrors: { name: 'weft_workflow_errors_total', type: 'counter', labels: [L.workflow, L.error], help: 'Runs that ended with an error (rejected or failed), by Weft error code (other for non-Weft errors).' },
   stepDuration: { name: 'weft_step_duration_seconds', type: 'histogram', labels: [L.workflow, L.step, L.outcome], help: 'Duration of finished step calls (each attempt), in seconds; its _count counts step calls.' },
   stepErrors: { name: 'weft_step_errors_total', type: 'counter', labels: [L.workflow, L.step, L.error], help: 'Failed step calls, by Weft error code (other for non-Weft errors).' },
   retryAttempts: { name: 'weft_retry_attempts_total', type: 'counter', labels: [L.workflow, L.step], help: 'Attempts made by retry primitives, the first attempt included.' },
@@ -176,7 +176,9 @@ export const METRIC_DEFINITIONS = {
   streamTokens: { name: 'weft_stream_tokens', type: 'histogram', labels: [L.workflow, L.step], help: 'Tokens delivered per stream, for steps that count them.' },
   cost: { name: 'weft_cost_total', type: 'counter', labels: [L.workflow, L.step, L.model, L.currency], help: 'Cost recorded, in the currency the currency label names.' },
   tokens: { name: 'weft_tokens_total', type: 'counter', labels: [L.workflow, L.step, L.model, L.direction], help: 'Model tokens recorded with costs, by direction (input or output).' },
-  budgetUtilisation: { name: 'weft_budget_utilisation_ratio', type: 'gauge', labels: [L.budget, L.scope], help: 'Last reported budget utilisation, spent / limit (1 = exhausted), by scope (run or window); for a budget kept per key, the highest among keys.' },
+  budgetUtilisation: { name: 'weft_budget_utilisation_ratio', type: 'gauge', labels: [L.budget, L.scope], help: 'Last reported budget utilisation, spent / limit (1 = exhausted), by scope (run or window); for a budget kept per key, the highest among its active keys that are not exhausted (exhausted keys are counted in weft_budget_keys).' },
+  budgetKeys: { name: 'weft_budget_keys', type: 'gauge', labels: [L.budget, L.scope, L.state], help: 'Keys of a budget reported recently (see budgetKeyIdleMs), by state: active (all of them), warning (at or over warnAt, not exhausted) or exhausted.' },
+  budgetSpent: { name: 'weft_budget_spent_total', type: 'counter', labels: [L.budget, L.scope], help: 'Spend charged against a budget\'s window, summed over its keys: the burn of each budget, in its currency.' },
   budgetExceeded: { name: 'weft_budget_exceeded_total', type: 'counter', labels: [L.budget, L.scope], help: 'Calls a budget refused because it was exhausted, by scope (run or window).' },
   budgetStoreErrors: { name: 'weft_budget_store_errors_total', type: 'counter', labels: [L.budget, L.operation, L.reason], help: 'Budget store failures, by operation (reserve or charge) and reason (error or timeout).' },
   budgetDegraded: { name: 'weft_budget_degraded_calls_total', type: 'counter', labels: [L.budget, L.decision], help: 'Calls whose budget store was down when they reserved, by decision: open (failOpen let it run), allowance (admitted by the process-local allowance) or refused.' },

@@ -47,8 +47,8 @@ describe('metrics after real runs', () => {
     await flow.run(undefined, { workflow: 'checkout', correlationId: 'req-1' });
 
     expect(await series(registry)).toEqual({
-      'weft_workflow_runs_total{workflow="checkout",outcome="success"}': 1,
-      'weft_workflow_run_duration_seconds_count{workflow="checkout",outcome="success"}': 1,
+      'weft_workflow_runs_total{workflow="checkout",outcome="succeeded"}': 1,
+      'weft_workflow_run_duration_seconds_count{workflow="checkout",outcome="succeeded"}': 1,
       'weft_step_duration_seconds_count{workflow="checkout",step="charge",outcome="error"}': 2,
       'weft_step_duration_seconds_count{workflow="checkout",step="charge",outcome="success"}': 1,
       'weft_step_errors_total{workflow="checkout",step="charge",error="other"}': 2,
@@ -66,8 +66,8 @@ describe('metrics after real runs', () => {
     expect(await flow.run(1, { workflow: 'pricing' })).toBe(0);
 
     expect(await series(registry)).toEqual({
-      'weft_workflow_runs_total{workflow="pricing",outcome="success"}': 1,
-      'weft_workflow_run_duration_seconds_count{workflow="pricing",outcome="success"}': 1,
+      'weft_workflow_runs_total{workflow="pricing",outcome="succeeded"}': 1,
+      'weft_workflow_run_duration_seconds_count{workflow="pricing",outcome="succeeded"}': 1,
       'weft_step_duration_seconds_count{workflow="pricing",step="quote",outcome="error"}': 2,
       'weft_step_errors_total{workflow="pricing",step="quote",error="timeout"}': 2,
       'weft_timeouts_total{workflow="pricing",step="quote"}': 2,
@@ -86,8 +86,8 @@ describe('metrics after real runs', () => {
     for (let i = 0; i < 3; i++) await settle(flow.run(undefined, { workflow: 'checkout' }));
 
     expect(await series(registry)).toEqual({
-      'weft_workflow_runs_total{workflow="checkout",outcome="error"}': 3,
-      'weft_workflow_run_duration_seconds_count{workflow="checkout",outcome="error"}': 3,
+      'weft_workflow_runs_total{workflow="checkout",outcome="failed"}': 3,
+      'weft_workflow_run_duration_seconds_count{workflow="checkout",outcome="failed"}': 3,
       'weft_workflow_errors_total{workflow="checkout",error="other"}': 2,
       'weft_workflow_errors_total{workflow="checkout",error="circuit_open"}': 1,
       'weft_step_duration_seconds_count{workflow="checkout",step="pay",outcome="error"}': 2,
@@ -115,14 +115,14 @@ describe('metrics after real runs', () => {
     await settle(api.run(undefined, { workflow: 'sync' }));
 
     expect(await series(registry)).toEqual({
-      'weft_workflow_runs_total{workflow="report",outcome="success"}': 1,
-      'weft_workflow_runs_total{workflow="report",outcome="error"}': 1,
-      'weft_workflow_runs_total{workflow="sync",outcome="success"}': 1,
-      'weft_workflow_runs_total{workflow="sync",outcome="error"}': 1,
-      'weft_workflow_run_duration_seconds_count{workflow="report",outcome="success"}': 1,
-      'weft_workflow_run_duration_seconds_count{workflow="report",outcome="error"}': 1,
-      'weft_workflow_run_duration_seconds_count{workflow="sync",outcome="success"}': 1,
-      'weft_workflow_run_duration_seconds_count{workflow="sync",outcome="error"}': 1,
+      'weft_workflow_runs_total{workflow="report",outcome="succeeded"}': 1,
+      'weft_workflow_runs_total{workflow="report",outcome="failed"}': 1,
+      'weft_workflow_runs_total{workflow="sync",outcome="succeeded"}': 1,
+      'weft_workflow_runs_total{workflow="sync",outcome="rejected"}': 1,
+      'weft_workflow_run_duration_seconds_count{workflow="report",outcome="succeeded"}': 1,
+      'weft_workflow_run_duration_seconds_count{workflow="report",outcome="failed"}': 1,
+      'weft_workflow_run_duration_seconds_count{workflow="sync",outcome="succeeded"}': 1,
+      'weft_workflow_run_duration_seconds_count{workflow="sync",outcome="rejected"}': 1,
       'weft_workflow_errors_total{workflow="report",error="bulkhead_rejected"}': 1,
       'weft_workflow_errors_total{workflow="sync",error="rate_limited"}': 1,
       'weft_step_duration_seconds_count{workflow="report",step="query",outcome="success"}': 1,
@@ -142,7 +142,7 @@ describe('metrics after real runs', () => {
 
     const all = await series(registry);
     expect(all).toMatchObject({
-      'weft_workflow_runs_total{workflow="search",outcome="success"}': 1,
+      'weft_workflow_runs_total{workflow="search",outcome="succeeded"}': 1,
       'weft_hedges_started_total{workflow="search",step="lookup",trigger="delay"}': 1,
       'weft_hedges_won_total{workflow="search",step="lookup"}': 1,
       'weft_step_duration_seconds_count{workflow="search",step="lookup",outcome="success"}': 1,
@@ -160,8 +160,8 @@ describe('metrics after real runs', () => {
     await settle(flow.run(undefined, { workflow: 'fulfil' }));
 
     expect(await series(registry)).toEqual({
-      'weft_workflow_runs_total{workflow="fulfil",outcome="error"}': 1,
-      'weft_workflow_run_duration_seconds_count{workflow="fulfil",outcome="error"}': 1,
+      'weft_workflow_runs_total{workflow="fulfil",outcome="failed"}': 1,
+      'weft_workflow_run_duration_seconds_count{workflow="fulfil",outcome="failed"}': 1,
       'weft_workflow_errors_total{workflow="fulfil",error="chaos_fault"}': 1,
       'weft_chaos_injections_total{workflow="fulfil",step="ship",fault="error"}': 1,
     });
@@ -187,8 +187,8 @@ describe('metrics after real runs', () => {
     const all = await series(registry);
     // The step ran for the miss and for the store error (a store error runs as a miss), not for the hit.
     expect(all).toEqual({
-      'weft_workflow_runs_total{workflow="pricing",outcome="success"}': 3,
-      'weft_workflow_run_duration_seconds_count{workflow="pricing",outcome="success"}': 3,
+      'weft_workflow_runs_total{workflow="pricing",outcome="succeeded"}': 3,
+      'weft_workflow_run_duration_seconds_count{workflow="pricing",outcome="succeeded"}': 3,
       'weft_step_duration_seconds_count{workflow="pricing",step="quote",outcome="success"}': 2,
       'weft_cache_requests_total{workflow="pricing",cache="quotes",result="miss"}': 1,
       'weft_cache_requests_total{workflow="pricing",cache="quotes",result="hit"}': 1,
@@ -215,8 +215,8 @@ describe('metrics after real runs', () => {
 
     const all = await series(registry);
     expect(all).toEqual({
-      'weft_workflow_runs_total{workflow="travel",outcome="error"}': 1,
-      'weft_workflow_run_duration_seconds_count{workflow="travel",outcome="error"}': 1,
+      'weft_workflow_runs_total{workflow="travel",outcome="failed"}': 1,
+      'weft_workflow_run_duration_seconds_count{workflow="travel",outcome="failed"}': 1,
       'weft_workflow_errors_total{workflow="travel",error="other"}': 1,
       'weft_step_duration_seconds_count{workflow="travel",step="reserve-seat",outcome="success"}': 1,
       'weft_step_duration_seconds_count{workflow="travel",step="charge-card",outcome="success"}': 1,
@@ -241,8 +241,8 @@ describe('metrics after real runs', () => {
 
     const all = await series(registry);
     expect(all).toEqual({
-      'weft_workflow_runs_total{workflow="support",outcome="success"}': 1,
-      'weft_workflow_run_duration_seconds_count{workflow="support",outcome="success"}': 1,
+      'weft_workflow_runs_total{workflow="support",outcome="succeeded"}': 1,
+      'weft_workflow_run_duration_seconds_count{workflow="support",outcome="succeeded"}': 1,
       'weft_step_duration_seconds_count{workflow="support",step="answer",outcome="success"}': 1,
       // The route primitive is named after its routes.
       'weft_routes_total{workflow="support",step="route:small|large",route="small",reason="selector"}': 1,
@@ -261,7 +261,7 @@ describe('metrics after real runs', () => {
       emitInRun({ type: 'cache.request', cache: 'answers', result: 'store_error', error: boom() });
       emitInRun({ type: 'route.chosen', route: 'small-model', reason: 'cost' });
       emitInRun({ type: 'cost.recorded', amount: 0.002, model: 'small-model', inputTokens: 900, outputTokens: 100, currency: 'USD' });
-      emitInRun({ type: 'budget.usage', budget: 'tenant-daily', scope: 'window', spent: 9, limit: 10, utilisation: 0.9 });
+      emitInRun({ type: 'budget.usage', budget: 'tenant-daily', scope: 'window', spent: 9, limit: 10, utilisation: 0.9, warnAt: 0.8 });
       emitInRun({ type: 'saga.compensation', saga: 'booking', sagaId: 'b-1', compensatedStep: 'reserve-seat', outcome: 'success' });
       emitInRun({ type: 'saga.finished', saga: 'booking', sagaId: 'b-1', outcome: 'compensated', error: boom(), recovered: false });
       return 'answer';
@@ -269,8 +269,8 @@ describe('metrics after real runs', () => {
     await flow.run(undefined, { workflow: 'support' });
 
     expect(await series(registry)).toEqual({
-      'weft_workflow_runs_total{workflow="support",outcome="success"}': 1,
-      'weft_workflow_run_duration_seconds_count{workflow="support",outcome="success"}': 1,
+      'weft_workflow_runs_total{workflow="support",outcome="succeeded"}': 1,
+      'weft_workflow_run_duration_seconds_count{workflow="support",outcome="succeeded"}': 1,
       'weft_step_duration_seconds_count{workflow="support",step="assistant",outcome="success"}': 1,
       'weft_cache_requests_total{workflow="support",cache="answers",result="miss"}': 1,
       'weft_cache_requests_total{workflow="support",cache="answers",result="hit"}': 1,
@@ -281,6 +281,10 @@ describe('metrics after real runs', () => {
       'weft_tokens_total{workflow="support",step="assistant",model="small-model",direction="input"}': 900,
       'weft_tokens_total{workflow="support",step="assistant",model="small-model",direction="output"}': 100,
       'weft_budget_utilisation_ratio{budget="tenant-daily",scope="window"}': 0.9,
+      'weft_budget_keys{budget="tenant-daily",scope="window",state="active"}': 1,
+      'weft_budget_keys{budget="tenant-daily",scope="window",state="warning"}': 1,
+      'weft_budget_keys{budget="tenant-daily",scope="window",state="exhausted"}': 0,
+      'weft_budget_spent_total{budget="tenant-daily",scope="window"}': 9,
       'weft_saga_compensations_total{workflow="support",saga="booking",step="reserve-seat",outcome="success"}': 1,
       'weft_sagas_total{workflow="support",saga="booking",outcome="compensated"}': 1,
     });
@@ -292,13 +296,13 @@ describe('metrics after real runs', () => {
       return 'billed';
     });
     await expect(flow.run(undefined, { workflow: 'billing' })).resolves.toBe('billed');
-    expect(await series(registry)).toMatchObject({ 'weft_metrics_handler_errors_total{event="cost.recorded"}': 1, 'weft_workflow_runs_total{workflow="billing",outcome="success"}': 1 });
+    expect(await series(registry)).toMatchObject({ 'weft_metrics_handler_errors_total{event="cost.recorded"}': 1, 'weft_workflow_runs_total{workflow="billing",outcome="succeeded"}': 1 });
   });
 
   it('is visible through getMetricsAsJSON too', async () => {
     await step('noop', () => 1).run(undefined, { workflow: 'json' });
     const json = await registry.getMetricsAsJSON();
     const runs = json.find((m) => m.name === 'weft_workflow_runs_total');
-    expect(runs?.values).toEqual([{ labels: { workflow: 'json', outcome: 'success' }, value: 1 }]);
+    expect(runs?.values).toEqual([{ labels: { workflow: 'json', outcome: 'succeeded' }, value: 1 }]);
   });
 });

@@ -119,6 +119,8 @@ class BudgetPolicy<I> {
   readonly localAllowance: number;
   /** Where calls admitted by the local allowance reserve and settle; undefined without one. */
   readonly localStore: LocalBudgetStore | undefined;
+  /** The share of a limit at which the budget warns. */
+  readonly warnAt: number;
   readonly runWarnAt: number;
   readonly windowWarnAt: number;
   private readonly estimateFn: ((input: I) => number) | undefined;
@@ -152,6 +154,7 @@ class BudgetPolicy<I> {
     }
     const warnAt = number('warnAt', o.warnAt, DEFAULTS.warnAt, { min: 0, max: 1 });
     if (warnAt === 0) fail('warnAt', 'a number > 0 and <= 1', warnAt);
+    this.warnAt = warnAt;
     this.runWarnAt = perRun === undefined ? 0 : Math.ceil(warnAt * perRun);
     this.windowWarnAt = Math.ceil(warnAt * limit);
     this.storeTimeoutMs = number('storeTimeoutMs', o.storeTimeoutMs, DEFAULTS.storeTimeoutMs, { min: 1, max: 2_147_483_647 });
@@ -207,7 +210,7 @@ class BudgetPolicy<I> {
   }
 
   emitBudget(ctx: Ctx, type: 'budget.warning' | 'budget.exceeded' | 'budget.usage', scope: 'run' | 'window', spent: number, max: number, partition?: string): void {
-    emit(ctx, 'budget', { type, budget: this.name, scope, spent: fromNanos(spent), limit: fromNanos(max), utilisation: spent / max, partition });
+    emit(ctx, 'budget', { type, budget: this.name, scope, spent: fromNanos(spent), limit: fromNanos(max), utilisation: spent / max, warnAt: this.warnAt, partition });
   }
 
   storeFailed(ctx: Ctx, operation: 'reserve' | 'charge', failure: StoreFailure, decision?: 'open' | 'allowance' | 'refused'): void {

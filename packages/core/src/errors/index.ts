@@ -19,3 +19,5 @@ export { StreamInterruptedError, isStreamInterruptedError } from './stream-inter
 export { NonErrorThrown, isNonErrorThrown, toError } from './non-error-thrown.js';
 export { classifyError } from './classify.js';
 export type { ErrorClass, ErrorClassification } from './classify.js';
+export { isExpectedError, markExpected, runOutcome } from './expected.js';
+export type { RunOutcome } from './expected.js';

@@ -301,6 +301,8 @@ export interface BudgetEvent extends EventBase {
   readonly limit: number;
   /** spent / limit */
   readonly utilisation: number;
+  /** The share of the limit at which the budget warns (its `warnAt` option). */
+  readonly warnAt: number;
   /**
    * For a budget kept per key (the `key` option): a short hash identifying the key's partition, so
    * telemetry can tell keys apart without the key itself. Never a metric label.

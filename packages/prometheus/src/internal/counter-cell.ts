@@ -17,6 +17,11 @@ export class CounterCell {
     this.pending += value;
   }
 
+  /** Makes the series exist (at its current value, 0 when new), so a scrape shows it before any event. */
+  touch(): void {
+    this.child.inc(0);
+  }
+
   /** Moves the accumulated increments into the prom-client counter. */
   flush(): void {
     const value = this.pending;
