@@ -94,6 +94,11 @@ export async function buildApp(config: GatewayConfig, options: BuildAppOptions =
   }
 
   const metrics = createMetrics('gateway');
+  // Every series the workflows can produce exists at 0 from the first scrape.
+  const providerSteps = providers.map((p) => `provider.${p.name}`);
+  const parts = { retries: providerSteps, timeouts: providerSteps, breakers: providerSteps, bulkheads: providerSteps, hedges: providerSteps, fallbacks: providerSteps.map((step) => ({ step, alternatives: providers.length - 1 })), budgets: ['daily'] };
+  metrics.declare({ workflow: 'answer', ...parts, caches: ['answers'], rateLimiters: ['ratelimit.per_key'] });
+  metrics.declare({ workflow: 'chat', ...parts, caches: ['chat'], rateLimiters: ['ratelimit.chat.per_key'], streams: providerSteps });
   const stopEventLogs = logEvents(fromPino(logger), { levels: { 'run.started': 'silent', 'step.started': 'silent' } });
   // Typed as Fastify's base logger, so the app is a plain FastifyInstance rather than one generic over pino's Logger.
   const loggerInstance: FastifyBaseLogger = logger;

@@ -99,11 +99,11 @@ export function buildChatWorkflow(deps: ChatWorkflowDeps): StreamPrimitive<ChatR
   const guarded = routed.around((whole) => {
     const perKey = Object.fromEntries(
       keys.map((key) => {
-        const limiter = new RateLimiter({ key: `ratelimit.chat.${key.id}`, rate: config.rateLimitRps, per: 1_000, burst: config.rateLimitBurst, ...(stores.rateLimit ? { store: stores.rateLimit } : {}) });
+        const limiter = new RateLimiter({ key: `ratelimit.chat.${key.id}`, name: 'ratelimit.chat.per_key', rate: config.rateLimitRps, per: 1_000, burst: config.rateLimitBurst, ...(stores.rateLimit ? { store: stores.rateLimit } : {}) });
         return [key.id, budget(whole, { name: 'daily', window: { limit: key.dailyBudgetUsd, windowMs: DAY_MS }, key: () => key.id, estimate, store: stores.budget, localAllowance: config.budgetLocalAllowanceUsd }).rateLimit(limiter)];
       }),
     );
-    return route(keyOf, perKey, { name: 'chat_budget' });
+    return route(keyOf, perKey, { name: 'chat_budget', reportAs: 'per_key' });
   });
   return config.cacheTtlMs > 0
     ? guarded.cache({ namespace: 'chat', ttlMs: config.cacheTtlMs, key: (req) => `${req.tier}\n${req.maxTokens}\n${JSON.stringify(req.messages)}`, ...(stores.cache ? { store: stores.cache } : {}) })

@@ -157,17 +157,17 @@ export function buildAnswerWorkflow(deps: AnswerWorkflowDeps): AnswerWorkflow {
   const pass = step('admit', (body: unknown) => body);
   for (const key of keys) {
     budgeted[key.id] = budget(routed, { name: 'daily', window: { limit: key.dailyBudgetUsd, windowMs: DAY_MS }, key: () => key.id, estimate, store: stores.budget, localAllowance: config.budgetLocalAllowanceUsd });
-    const limiter = new RateLimiter({ key: `ratelimit.${key.id}`, rate: config.rateLimitRps, per: 1_000, burst: config.rateLimitBurst, ...(stores.rateLimit ? { store: stores.rateLimit } : {}) });
+    const limiter = new RateLimiter({ key: `ratelimit.${key.id}`, name: 'ratelimit.per_key', rate: config.rateLimitRps, per: 1_000, burst: config.rateLimitBurst, ...(stores.rateLimit ? { store: stores.rateLimit } : {}) });
     limited[key.id] = pass.rateLimit(limiter);
   }
-  const perKeyBudget = route(keyOf, budgeted, { name: 'budget' });
+  const perKeyBudget = route(keyOf, budgeted, { name: 'budget', reportAs: 'per_key' });
   const cached =
     config.cacheTtlMs > 0
       ? perKeyBudget.cache({ namespace: 'answers', ttlMs: config.cacheTtlMs, key: (req) => `${req.tier}\n${normalise(req.question)}`, ...(stores.cache ? { store: stores.cache } : {}) })
       : perKeyBudget;
   // The schema checks the raw body at run time, so the step honestly takes `unknown`.
   const validate = step({ name: 'validate', input: answerBodySchema }, (req): ProviderRequest => req) as unknown as Primitive<unknown, ProviderRequest>;
-  const answer = sequence(route(keyOf, limited, { name: 'ratelimit' }), validate, cached);
+  const answer = sequence(route(keyOf, limited, { name: 'ratelimit', reportAs: 'per_key' }), validate, cached);
 
   return {
     answer,

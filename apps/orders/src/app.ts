@@ -84,6 +84,8 @@ export async function buildApp(config: OrdersConfig, options: BuildAppOptions = 
 
   // Metrics first: start-up recovery's takeovers and compensations are counted too.
   const metrics = createMetrics('orders');
+  const serviceSteps = ['tokenize_card', 'reserve_stock', 'charge_payment', 'create_shipment'];
+  metrics.declare({ workflow: 'place_order', retries: serviceSteps, timeouts: serviceSteps, sagas: [ORDER_SAGA] });
   const stopQueueMetrics = queue ? watchQueues([queue], { registry: metrics.registry }) : undefined;
 
   // Executions a dead instance left: resumed by their job's retry, or, once idle past

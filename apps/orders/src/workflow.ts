@@ -44,6 +44,8 @@ export type Placed = Charged & { readonly shipmentId: string };
 class ServiceError extends Error {
   override name = 'ServiceError';
   readonly code: number;
+  /** A declined card (402) or an undeliverable address (422) is a business decision, not a fault: the run ends `rejected`. */
+  readonly expected: boolean;
   constructor(
     readonly service: string,
     readonly status: number,
@@ -51,6 +53,7 @@ class ServiceError extends Error {
   ) {
     super(message);
     this.code = status;
+    this.expected = status === 402 || status === 422;
   }
 }
 

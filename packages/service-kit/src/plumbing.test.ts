@@ -105,3 +105,41 @@ describe('installPlumbing', () => {
     expect(await send('host: a\r\nconnection: close\r\n')).toMatch(/^HTTP\/1\.1 200 /);
   });
 });
+
+describe('request metrics', () => {
+  it('count a request whose client gave up as 499 with the time it waited, once, and show every route at 0 before any request', async () => {
+    const metrics = createMetrics('plumbing-test');
+    let resolveEntered!: () => void;
+    const entered = new Promise<void>((r) => (resolveEntered = r));
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const port = await listen((a) => {
+      installPlumbing(a, metrics);
+      a.get('/slow', async (_request, reply) => {
+        const gone = clientGone(reply);
+        resolveEntered();
+        await new Promise<void>((r) => gone.addEventListener('abort', () => r(), { once: true }));
+        await released;
+        return 'late'; // answered after the client left: must not be counted a second time
+      });
+    });
+    const fresh = await metrics.registry.metrics();
+    expect(fresh).toMatch(/http_server_requests_total\{method="GET",route="\/slow",status="499",service="plumbing-test"\} 0/);
+    expect(fresh).toMatch(/http_server_request_duration_seconds_count\{service="plumbing-test",method="GET",route="\/slow"\} 0/);
+
+    const req = httpRequest({ host: '127.0.0.1', port, path: '/slow' });
+    req.on('error', () => {});
+    req.end();
+    await entered;
+    req.destroy();
+    // The abort hook runs when the server sees the connection close.
+    for (let i = 0; i < 200 && !/status="499",service="plumbing-test"\} 1/.test(await metrics.registry.metrics()); i++) await new Promise((r) => setImmediate(r));
+    release();
+    await new Promise((r) => setTimeout(r, 20));
+    const after = await metrics.registry.metrics();
+    expect(after).toMatch(/http_server_requests_total\{method="GET",route="\/slow",status="499",service="plumbing-test"\} 1/);
+    expect(after).not.toMatch(/route="\/slow",status="200"/);
+    expect(after).toMatch(/http_server_request_duration_seconds_count\{service="plumbing-test",method="GET",route="\/slow"\} 1/);
+    metrics.stop();
+  });
+});

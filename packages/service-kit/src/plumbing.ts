@@ -15,6 +15,8 @@ declare module 'fastify' {
     span: Span | undefined;
     /** `process.hrtime.bigint()` when the request arrived. */
     startedAt: bigint;
+    /** Whether the request was already counted (as answered, or as 499 when its client gave up). */
+    counted: boolean;
   }
 }
 
@@ -52,6 +54,12 @@ export function installPlumbing(app: FastifyInstance, metrics: Metrics, access: 
   app.decorateRequest('otel', undefined as unknown as Context);
   app.decorateRequest('span', undefined);
   app.decorateRequest('startedAt', 0n);
+  app.decorateRequest('counted', false);
+  // Every route's series exist from the first scrape: 0, not "No data".
+  app.addHook('onRoute', (route) => {
+    if (route.url.includes('*')) return;
+    for (const method of Array.isArray(route.method) ? route.method : [route.method]) if (method !== 'HEAD') metrics.declareRoute(method, route.url);
+  });
 
   app.addHook('onRequest', (request, reply, done) => {
     request.startedAt = process.hrtime.bigint();
@@ -88,7 +96,32 @@ export function installPlumbing(app: FastifyInstance, metrics: Metrics, access: 
     done(null, payload);
   });
 
+  // A client that gives up before its answer is counted too, as 499 with the time it waited: in a
+  // brownout those are exactly the slowest requests, and leaving them out flatters the service.
+  app.addHook('onRequestAbort', (request, done) => {
+    if (request.counted) return done();
+    request.counted = true;
+    const seconds = Number(process.hrtime.bigint() - request.startedAt) / 1e9;
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.observe(request.method, route, CLIENT_CLOSED_REQUEST, seconds);
+    const log = request.log;
+    if (infoEnabled(log)) log.info({ method: request.method, route, status_code: CLIENT_CLOSED_REQUEST, duration_ms: Math.round(seconds * 1e6) / 1e3 }, 'request aborted by the client');
+    const span = request.span;
+    if (span !== undefined) {
+      try {
+        span.setAttribute('http.response.status_code', CLIENT_CLOSED_REQUEST);
+        span.setAttribute('http.route', route);
+        span.end();
+      } catch {
+        // telemetry never breaks a request
+      }
+    }
+    done();
+  });
+
   app.addHook('onResponse', (request, reply, done) => {
+    if (request.counted) return done();
+    request.counted = true;
     const seconds = Number(process.hrtime.bigint() - request.startedAt) / 1e9;
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.observe(request.method, route, reply.statusCode, seconds);
@@ -168,6 +201,9 @@ function repeatsHost(raw: readonly string[]): boolean {
 function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
 }
+
+/** The status nginx made conventional for a request whose client closed the connection before the answer. */
+const CLIENT_CLOSED_REQUEST = 499;
 
 /** Route options that mark a route public: no API key needed. Every other route needs one. */
 export const PUBLIC = { config: { public: true } } as const;

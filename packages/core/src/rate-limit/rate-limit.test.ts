@@ -76,6 +76,22 @@ describe('rateLimit', () => {
     expect(seen).toEqual([1]);
   });
 
+  it('reports its name, not its key, when the key is per user', async () => {
+    const { primitive } = counter('quote');
+    const limiter = new RateLimiter({ key: 'ratelimit.key-7f3a', name: 'per_key', rate: 1, per: 1_000, burst: 1, clock: () => 0 });
+    const limited = primitive.rateLimit(limiter);
+    await limited.run(1);
+    const { seen: emitted, stop } = capture();
+    try {
+      await limited.run(2).catch(() => undefined);
+      expect(emitted).toEqual([expect.objectContaining({ type: 'ratelimit.rejected', limiter: 'per_key' })]);
+    } finally {
+      stop();
+    }
+    expect(limiter.key).toBe('ratelimit.key-7f3a');
+    expect(() => new RateLimiter({ rate: 1, name: '' })).toThrow(/`name`/);
+  });
+
   it('calls the wrapped primitive synchronously when the local store has a token', () => {
     const { primitive, seen } = counter();
     const limited = rateLimit(primitive, { rate: 1 });

@@ -67,6 +67,12 @@ export interface RateLimitOptions {
    */
   readonly key?: string;
   /**
+   * The limiter's name in events, spans and metric labels, when the key is not fit for them: a key
+   * built per user or per API key must never become a label, so give those limiters one shared name.
+   * @default the key
+   */
+  readonly name?: string;
+  /**
    * Where the bucket lives.
    * @default a new {@link LocalRateLimitStore} of this limiter's own
    */
@@ -94,9 +100,9 @@ const DEFAULTS = {
   maxWaitMs: Infinity,
   key: 'ratelimit',
   storeTimeoutMs: 50,
-} as const satisfies Required<Omit<RateLimitOptions, 'rate' | 'burst' | 'store' | 'clock' | 'onRateLimited'>>;
+} as const satisfies Required<Omit<RateLimitOptions, 'rate' | 'burst' | 'store' | 'clock' | 'onRateLimited' | 'name'>>;
 
-const KNOWN = ['rate', 'per', 'burst', 'mode', 'cost', 'maxWaitMs', 'key', 'store', 'storeTimeoutMs', 'clock', 'onRateLimited'] as const;
+const KNOWN = ['rate', 'per', 'burst', 'mode', 'cost', 'maxWaitMs', 'key', 'name', 'store', 'storeTimeoutMs', 'clock', 'onRateLimited'] as const;
 
 /** The largest delay setTimeout honours; waits are never planned beyond it. */
 const MAX_TIMER = 2_147_483_647;
@@ -121,6 +127,8 @@ export class RateLimiter {
   }
   /** The bucket's key in the store. */
   readonly key: string;
+  /** The name in events, spans and metric labels (the key unless `name` was given). */
+  readonly name: string;
   /** What a call without a token does. */
   readonly mode: RateLimitMode;
   /** Tokens each call takes. */
@@ -155,6 +163,7 @@ export class RateLimiter {
     this.maxWaitMs = number('maxWaitMs', o.maxWaitMs, DEFAULTS.maxWaitMs, { min: 0, finite: false });
     this.storeTimeoutMs = number('storeTimeoutMs', o.storeTimeoutMs, DEFAULTS.storeTimeoutMs, { min: 0, max: MAX_TIMER });
     this.key = o.key === undefined ? defaultKey : primitiveName('key', o.key);
+    this.name = o.name === undefined ? this.key : primitiveName('name', o.name);
     if (typeof o.clock === 'function') this.nowFn = o.clock as () => number;
     else this.clockOption = checkClock('clock', o.clock);
     this.onRateLimited = optionalFunction<(error: RateLimitedError) => void>('onRateLimited', o.onRateLimited);
@@ -205,7 +214,7 @@ export class RateLimiter {
       return ms > 0 ? this.wait(ctx, ms, from) : undefined;
     }
     const retryAfter = Math.max(0, d.retryAfterMs);
-    if (listening()) emit(ctx, 'ratelimit', { type: 'ratelimit.rejected', limiter: this.key, retryAfterMs: retryAfter });
+    if (listening()) emit(ctx, 'ratelimit', { type: 'ratelimit.rejected', limiter: this.name, retryAfterMs: retryAfter });
     const error = new RateLimitedError(retryAfter);
     callHook(this.onRateLimited, error);
     return Promise.reject(error);
@@ -214,7 +223,7 @@ export class RateLimiter {
   private wait(ctx: Ctx, ms: number, from: RateLimitStore): Promise<void> {
     return sleep(ms, ctx.scope, this.clockOption ?? currentClock()).then(
       () => {
-        if (listening()) emit(ctx, 'ratelimit', { type: 'ratelimit.waited', limiter: this.key, waitedMs: ms });
+        if (listening()) emit(ctx, 'ratelimit', { type: 'ratelimit.waited', limiter: this.name, waitedMs: ms });
       },
       (error: unknown) => {
         // The reserved tokens will not be used: give them back so later callers need not wait for them.
@@ -235,7 +244,7 @@ export class RateLimiter {
   }
 
   private fallback(ctx: Ctx, error: unknown, reason: 'error' | 'timeout'): Promise<void> | undefined {
-    if (listening()) emit(ctx, 'ratelimit', { type: 'ratelimit.store_error', limiter: this.key, reason, error: toError(error) });
+    if (listening()) emit(ctx, 'ratelimit', { type: 'ratelimit.store_error', limiter: this.name, reason, error: toError(error) });
     const local = this.local;
     const maxWait = this.mode === 'wait' ? this.maxWait(ctx) : 0;
     return this.decide(ctx, local.take(this.key, this.cost, this.config, this.now(), maxWait), local);

@@ -46,6 +46,14 @@ describe('route with a selector', () => {
     expect(await r.run(2, { attributes: { tier: 'ga' } })).toBe('stable:2');
   });
 
+  it('reports reportAs instead of a key that is user data, so keys never become labels', async () => {
+    const seen = chosenEvents();
+    const r = route((who: number) => (who === 2 ? 'key-91bc' : 'key-7f3a'), { 'key-7f3a': stable, 'key-91bc': canary }, { name: 'per_key', reportAs: 'api_key' });
+    expect(await r.run(2)).toBe('canary:2');
+    expect(seen.map((e) => e.route)).toEqual(['api_key']);
+    expect(() => route((_: number) => 'a' as const, { a: stable }, { reportAs: '' })).toThrow(/`reportAs`/);
+  });
+
   it('rejects an unknown key with RouteNotFoundError listing the valid keys', async () => {
     const r = route(unknownKey('blue'), { stable, canary });
     const error = await r.run(1).catch((e: unknown) => e);

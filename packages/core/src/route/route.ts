@@ -45,6 +45,13 @@ export interface RouteOptions<I, O, K extends string> {
   readonly default?: K | Primitive<I, O>;
   /** The name for spans, events and metrics. @default `route:` and the keys joined with `|` */
   readonly name?: string;
+  /**
+   * Reported as the chosen route (on `route.chosen`, its span event and so its metric label) in
+   * place of the key, for routes keyed by user data such as an API key's ID: such keys must never
+   * become label values. A default route is still reported as the default.
+   * @default the chosen key
+   */
+  readonly reportAs?: string;
 }
 
 /** Options for {@link byWeight}. */
@@ -112,7 +119,7 @@ export function route<I, O, K extends string>(
   routes: Readonly<Record<K, Primitive<I, O>>>,
   options?: RouteOptions<I, O, NoInfer<K>>,
 ): Primitive<I, O> {
-  const o = optionsObject('options', options, ['default', 'name'], 'route');
+  const o = optionsObject('options', options, ['default', 'name', 'reportAs'], 'route');
   if (typeof routes !== 'object' || routes === null || Array.isArray(routes)) fail('routes', 'a record of primitives', routes);
   const keys = Object.keys(routes) as K[];
   if (keys.length === 0) fail('routes', 'a record of at least one primitive', routes);
@@ -125,6 +132,7 @@ export function route<I, O, K extends string>(
   }
   const name = o.name === undefined ? `route:${keys.join('|')}`.slice(0, NAME_LIMIT) : primitiveName('name', o.name);
 
+  const reportAs = o.reportAs === undefined ? undefined : primitiveName('reportAs', o.reportAs);
   let defaultKey: string | undefined;
   let defaultExec: Exec<I, O> | undefined;
   const d = o.default;
@@ -155,7 +163,7 @@ export function route<I, O, K extends string>(
   const dispatch = (key: unknown, input: I, ctx: Ctx): Promise<O> => {
     let chosen = typeof key === 'string' ? table.get(key) : undefined;
     let why: RouteReason = reason;
-    let label = key as string;
+    let label = reportAs ?? (key as string);
     if (chosen === undefined) {
       if (defaultExec === undefined) {
         if (key instanceof RouteMiss) return Promise.reject(notFound(key.message, keys));
