@@ -43,6 +43,7 @@ export { CompensationError, isCompensationError, SagaConflictError, isSagaConfli
 export { NonErrorThrown, isNonErrorThrown, toError } from './errors/index.js';
 export { classifyError } from './errors/index.js';
 export { isExpectedError, markExpected, runOutcome } from './errors/index.js';
+export type { AbortSource } from './errors/index.js';
 export type { RunOutcome } from './errors/index.js';
 export type { ErrorClass, ErrorClassification } from './errors/index.js';
 

@@ -1,4 +1,4 @@
-import { onEvent, runOutcome, type RunOutcome, type WeftEvent } from '@weft/core';
+import { isAbortedError, onEvent, runOutcome, type RunOutcome, type WeftEvent } from '@weft/core';
 import { Counter, Gauge, Histogram, Registry, register as globalRegistry, type OpenMetricsContentType, type PrometheusContentType } from 'prom-client';
 import { fail, knownOptions, optionalBoolean } from '@weft/core/options';
 import { errorKind } from './error-kind.js';
@@ -141,7 +141,18 @@ export const DEFAULTS = {
 } as const satisfies Required<Pick<WeftMetricsOptions, 'buckets' | 'prefix' | 'maxLabelValues' | 'maxLabelLength' | 'budgetKeyIdleMs'>>;
 
 const RUN_OUTCOMES: readonly RunOutcome[] = ['succeeded', 'rejected', 'failed'];
-const GAVE_UP_REASONS = ['exhausted', 'not_retryable', 'deadline', 'aborted'] as const;
+const GAVE_UP_REASONS = ['exhausted', 'not_retryable', 'deadline', 'aborted', 'hedge_lost', 'cancelled'] as const;
+
+/**
+ * Why a retry stopped, with cancellations told apart from real give-ups: a retry inside a hedged
+ * attempt that lost (`hedge_lost`), one cancelled because a sibling failed (`cancelled`), one whose
+ * caller gave up (`aborted`). Only `exhausted`, `deadline` and `not_retryable` are the retry giving up.
+ */
+function gaveUpReason(reason: string, error: unknown): string {
+  if (reason !== 'aborted' && !(reason === 'not_retryable' && isAbortedError(error))) return reason;
+  const by = isAbortedError(error) ? (error as { by?: unknown }).by : undefined;
+  return by === 'hedge' ? 'hedge_lost' : by === 'sibling' ? 'cancelled' : 'aborted';
+}
 const CACHE_RESULTS = ['hit', 'miss', 'stale', 'store_error'] as const;
 const CACHE_SET_REASONS = ['too_large', 'unserializable', 'store_error'] as const;
 const STORE_REASONS = ['error', 'timeout'] as const;
@@ -572,7 +583,7 @@ export class WeftCollector {
         this.retries.get2(e.workflow, e.step).inc();
         return;
       case 'retry.gave_up':
-        this.retryGaveUp.get3(e.workflow, e.step, e.reason).inc();
+        this.retryGaveUp.get3(e.workflow, e.step, gaveUpReason(e.reason, e.error)).inc();
         return;
       case 'timeout.expired':
         this.timeouts.get2(e.workflow, e.step).inc();

@@ -23,8 +23,8 @@ export const LABELS = {
   /** A Weft error code in snake case (`timeout`, `circuit_open`, ...), or `other` for any other error. */
   error: 'error',
   /**
-   * Why something happened, from a fixed set: a retry gave up (`exhausted`, `not_retryable`, `deadline`,
-   * `aborted`), a route was chosen (`selector`, `default`, `weighted`, `cost`), a store failed
+   * Why something happened, from a fixed set: a retry gave up (`exhausted`, `not_retryable`, `deadline`)
+   * or was cancelled (`hedge_lost`, `cancelled`, `aborted`), a route was chosen (`selector`, `default`, `weighted`, `cost`), a store failed
    * (`error`, `timeout`), a cache value was not stored (`too_large`, `unserializable`, `store_error`),
    * a label value was replaced (`too_long`, `too_many_values`).
    */
@@ -153,7 +153,7 @@ export const METRIC_DEFINITIONS = {
   stepErrors: { name: 'weft_step_errors_total', type: 'counter', labels: [L.workflow, L.step, L.error], help: 'Failed step calls, by Weft error code (other for non-Weft errors).' },
   retryAttempts: { name: 'weft_retry_attempts_total', type: 'counter', labels: [L.workflow, L.step], help: 'Attempts made by retry primitives, the first attempt included.' },
   retries: { name: 'weft_retries_total', type: 'counter', labels: [L.workflow, L.step], help: 'Failed attempts that a retry primitive scheduled another attempt after.' },
-  retryGaveUp: { name: 'weft_retry_gave_up_total', type: 'counter', labels: [L.workflow, L.step, L.reason], help: 'Retried calls that ended without success, by reason.' },
+  retryGaveUp: { name: 'weft_retry_gave_up_total', type: 'counter', labels: [L.workflow, L.step, L.reason], help: 'Retried calls that ended without success, by reason: exhausted, deadline or not_retryable (the retry gave up), or a cancellation: hedge_lost (another hedged attempt won), cancelled (a sibling failed), aborted (the caller gave up).' },
   timeouts: { name: 'weft_timeouts_total', type: 'counter', labels: [L.workflow, L.step], help: 'Calls whose timeout expired.' },
   fallbacks: { name: 'weft_fallbacks_total', type: 'counter', labels: [L.workflow, L.step, L.alternative], help: 'Calls served by a fallback alternative, by which alternative (1 = first).' },
   fallbackExhausted: { name: 'weft_fallback_exhausted_total', type: 'counter', labels: [L.workflow, L.step], help: 'Calls where the primary and every fallback alternative failed.' },

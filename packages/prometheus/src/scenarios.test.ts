@@ -152,6 +152,26 @@ describe('metrics after real runs', () => {
     expect(stepErrors.every((k) => k.startsWith('weft_step_errors_total{workflow="search",step="lookup",error='))).toBe(true);
   });
 
+  it('a retry inside a losing hedged attempt counts as hedge_lost, and one whose caller aborted as aborted, never as a give-up', async () => {
+    let calls = 0;
+    const lookup = step('lookup', async (_: number, ctx) => {
+      await sleep(++calls === 1 ? 1_000 : 1, ctx);
+      return calls;
+    }).retry({ retries: 2, minDelay: 1 });
+    await hedge(lookup, { delayMs: 5 }).run(1, { workflow: 'search' });
+    const controller = new AbortController();
+    const slow = step('slow', async (_: number, ctx) => sleep(1_000, ctx)).retry({ retries: 2, minDelay: 1 });
+    const aborted = settle(slow.run(1, { workflow: 'browse', signal: controller.signal }));
+    controller.abort();
+    await aborted;
+    // The loser reports when its abort lands: wait for it, bounded.
+    for (let i = 0; i < 100 && (await series(registry))['weft_retry_gave_up_total{workflow="search",step="lookup",reason="hedge_lost"}'] !== 1; i++) await new Promise((r) => setTimeout(r, 1));
+    const all = await series(registry);
+    expect(all['weft_retry_gave_up_total{workflow="search",step="lookup",reason="hedge_lost"}']).toBe(1);
+    expect(all['weft_retry_gave_up_total{workflow="browse",step="slow",reason="aborted"}']).toBe(1);
+    expect(Object.keys(all).filter((k) => k.startsWith('weft_retry_gave_up_total') && /reason="(exhausted|not_retryable|deadline)"/.test(k))).toEqual([]);
+  });
+
   it('chaos injecting a fault', async () => {
     const flow = chaos(
       step('ship', () => 1),

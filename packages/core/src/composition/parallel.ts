@@ -84,7 +84,7 @@ function runAll(execs: Exec<unknown, unknown>[], input: unknown, ctx: Ctx, concu
     const onFailure = (error: unknown): void => {
       if (failed) return;
       failed = true;
-      const reason = new AbortedError(error, 'A sibling branch failed');
+      const reason = new AbortedError(error, 'A sibling branch failed', 'sibling');
       for (const s of scopes) s.abort(reason);
       settle();
       reject(toError(error));

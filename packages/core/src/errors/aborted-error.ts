@@ -1,8 +1,15 @@
 import { WeftError, brandOf } from './weft-error.js';
 
 /**
+ * Who cancelled the work: the `caller` (its signal, or the run's deadline), a `hedge` whose other
+ * attempt won, a failed `sibling` (a parallel branch, a failed hedged attempt), or the stream's
+ * `consumer` that stopped reading. Telemetry tells a lost hedge from a client that gave up with it.
+ */
+export type AbortSource = 'caller' | 'hedge' | 'sibling' | 'consumer';
+
+/**
  * The run was cancelled: the caller aborted its signal, or a sibling failed. Never retried.
- * `cause` holds the abort reason.
+ * `cause` holds the abort reason; `by` says who cancelled.
  *
  * @example
  * ```ts
@@ -11,8 +18,11 @@ import { WeftError, brandOf } from './weft-error.js';
  */
 export class AbortedError extends WeftError {
   override name = 'AbortedError';
-  constructor(reason?: unknown, message = 'The run was aborted') {
+  /** Who cancelled the work. */
+  readonly by: AbortSource;
+  constructor(reason?: unknown, message = 'The run was aborted', by: AbortSource = 'caller') {
     super(message, { code: 'ABORTED', cause: reason });
+    this.by = by;
   }
 }
 

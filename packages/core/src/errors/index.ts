@@ -4,6 +4,7 @@ export { ValidationError, isValidationError } from './validation-error.js';
 export type { ValidationIssue } from './validation-error.js';
 export { TimeoutError, isTimeoutError } from './timeout-error.js';
 export { AbortedError, isAbortedError } from './aborted-error.js';
+export type { AbortSource } from './aborted-error.js';
 export { RetryExhaustedError, isRetryExhaustedError } from './retry-exhausted-error.js';
 export { FallbackError, isFallbackError } from './fallback-error.js';
 export { CircuitOpenError, isCircuitOpenError } from './circuit-open-error.js';

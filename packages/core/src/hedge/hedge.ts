@@ -288,7 +288,7 @@ class HedgeCall<I, O> {
     this.cleanup();
     const scopes = this.scopes;
     if (scopes.length > 1) {
-      const reason = new AbortedError(undefined, 'Another hedged attempt won');
+      const reason = new AbortedError(undefined, 'Another hedged attempt won', 'hedge');
       for (let i = 0; i < scopes.length; i++) if (i !== attempt - 1) scopes[i]!.abort(reason);
     }
     for (const s of scopes) s.dispose();
@@ -304,7 +304,7 @@ class HedgeCall<I, O> {
     this.failed++;
     // The failed attempt is done: abort whatever it left behind (sub-work, lingering listeners).
     const scope = this.scopes[attempt - 1]!;
-    scope.abort(new AbortedError(error, 'The hedged attempt failed'));
+    scope.abort(new AbortedError(error, 'The hedged attempt failed', 'sibling'));
     scope.dispose();
     const c = this.config;
     const hedgeable = !c.failFast && (c.hedgeOnError === undefined || callPredicate(c.hedgeOnError, error, attempt));
@@ -322,7 +322,7 @@ class HedgeCall<I, O> {
       // Fail fast with it: every attempt would hit it too.
       this.fallbackResult = undefined;
       if (this.failed < this.started) {
-        const reason = new AbortedError(error, 'A hedged attempt failed with an error that is not hedged');
+        const reason = new AbortedError(error, 'A hedged attempt failed with an error that is not hedged', 'sibling');
         for (const s of this.scopes) s.abort(reason);
       }
     }

@@ -96,7 +96,7 @@ export class WeftStream<T> extends Observable<T> implements AsyncIterable<T> {
         () => subscriber.complete(),
         (error: unknown) => subscriber.error(error),
       );
-      return () => controller.abort(new AbortedError('The stream consumer unsubscribed'));
+      return () => controller.abort(new AbortedError(undefined, 'The stream consumer unsubscribed', 'consumer'));
     });
   }
 
@@ -170,7 +170,7 @@ export class WeftStream<T> extends Observable<T> implements AsyncIterable<T> {
       return: (): Promise<IteratorResult<T>> => {
         // The consumer left the loop: stop the upstream now, and release a producer waiting to
         // hand over a chunk, so it sees the abort and ends (its finally blocks run).
-        controller.abort(new AbortedError('The stream consumer stopped reading'));
+        controller.abort(new AbortedError(undefined, 'The stream consumer stopped reading', 'consumer'));
         ended ??= {};
         if (slot !== undefined) {
           const { taken } = slot;
@@ -417,10 +417,10 @@ export class StreamPrimitive<I, T> {
               if (winner === undefined) {
                 winner = n;
                 if (timer !== undefined) clock.clearTimeout(timer);
-                for (const [i, other] of attempts.entries()) if (i !== n) other.abort(new AbortedError('Another hedged stream delivered first'));
+                for (const [i, other] of attempts.entries()) if (i !== n) other.abort(new AbortedError(undefined, 'Another hedged stream delivered first', 'hedge'));
                 if (listening()) emit(ctx, 'hedge', { type: 'hedge.won', attempt: n + 1, hedged: started > 1 });
               }
-              if (winner !== n) throw new AbortedError('Another hedged stream delivered first');
+              if (winner !== n) throw new AbortedError(undefined, 'Another hedged stream delivered first', 'hedge');
               return sink.next(chunk);
             },
           }).then(
