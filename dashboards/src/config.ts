@@ -15,9 +15,11 @@ export interface AlertTiming {
 /** Everything dashboards and alerts are generated from. */
 export interface MonitoringConfig {
   /**
-   * Label matchers that pick Weft's scrape job in alert rules, without braces. Dashboards use the
-   * `$job` variable instead.
-   * @default 'job="weft-gateway"'
+   * Label matchers that every alert rule adds to its selectors, without braces: `''` (the default)
+   * applies each alert to every service that exports its metric, whatever its scrape job is
+   * called; set it (e.g. `'namespace="payments"'`) to narrow the rules to some targets. Dashboards
+   * use the `$job` variable instead.
+   * @default ''
    */
   readonly selector: string;
   /**
@@ -25,12 +27,6 @@ export interface MonitoringConfig {
    * @default 'https://github.com/weft-dev/weft/blob/main/alerts/runbooks'
    */
   readonly runbookBaseUrl: string;
-  /**
-   * Error kinds (values of the `error` label) that the caller caused: refused on purpose, not a
-   * fault of the service. The error ratio the alert and the dashboard show leaves them out.
-   * @default ['validation', 'rate_limited', 'budget_exceeded', 'aborted']
-   */
-  readonly callerErrorKinds: readonly string[];
   /** Range windows. */
   readonly windows: {
     /** Window of the recording rules and the ratio alerts. @default '5m' */
@@ -44,7 +40,7 @@ export interface MonitoringConfig {
   };
   /** Thresholds, each drawn on the panel its alert links to. */
   readonly thresholds: {
-    /** Share of workflow runs failing for a reason other than the caller's. @default 0.05 */
+    /** Share of workflow runs that failed (outcome `failed`: a fault, not a refusal). @default 0.05 */
     readonly workflowErrorRatio: number;
     /** The p95 run-duration objective, in seconds. @default 2.5 */
     readonly workflowP95Seconds: number;
@@ -102,9 +98,8 @@ export interface MonitoringConfig {
  * ```
  */
 export const CONFIG = {
-  selector: 'job="weft-gateway"',
+  selector: '',
   runbookBaseUrl: 'https://github.com/weft-dev/weft/blob/main/alerts/runbooks',
-  callerErrorKinds: ['validation', 'rate_limited', 'budget_exceeded', 'aborted'],
   windows: { rate: '5m', cost: '1h', budgetTrend: '1h', compensation: '15m' },
   thresholds: {
     workflowErrorRatio: 0.05,

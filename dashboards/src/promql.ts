@@ -20,9 +20,10 @@ export const SERVICE_METRICS = {
 /** The series Prometheus writes for every target. */
 export const UP = 'up';
 
-/** Joins label matchers into a selector body, dropping empty ones: `sel('a="1"', '', 'b="2"')`. */
+/** Joins label matchers into a selector, dropping empty ones: `sel('a="1"', '', 'b="2"')`; `''` when none are left. */
 export function sel(...matchers: string[]): string {
-  return `{${matchers.filter((m) => m.trim() !== '').join(', ')}}`;
+  const kept = matchers.filter((m) => m.trim() !== '');
+  return kept.length === 0 ? '' : `{${kept.join(', ')}}`;
 }
 
 /** A counter's name without `_total`, as recording-rule names write it. */
@@ -57,7 +58,8 @@ export function recordingRules(config: MonitoringConfig): RecordingRule[] {
   return [
     { record: r.runs, expr: `sum by (job, instance, ${L.workflow}, ${L.outcome}) (rate(${METRICS.workflowRuns}[${w}]))` },
     { record: r.errors, expr: `sum by (job, instance, ${L.workflow}, ${L.error}) (rate(${METRICS.workflowErrors}[${w}]))` },
-    { record: r.runDurationBuckets, expr: `sum by (job, instance, ${L.workflow}, le) (rate(${METRICS.workflowRunDuration}_bucket[${w}]))` },
+    // Served runs only: instant refusals would make a service look faster the more it refuses.
+    { record: r.runDurationBuckets, expr: `sum by (job, instance, ${L.workflow}, le) (rate(${METRICS.workflowRunDuration}_bucket{${L.outcome}="succeeded"}[${w}]))` },
     { record: r.cacheRequests, expr: `sum by (job, instance, ${L.workflow}, ${L.cache}, ${L.result}) (rate(${METRICS.cacheRequests}[${w}]))` },
     { record: r.cost, expr: `sum by (job, instance, ${L.workflow}, ${L.model}, ${L.currency}) (rate(${METRICS.cost}[${w}]))` },
   ];
@@ -66,13 +68,15 @@ export function recordingRules(config: MonitoringConfig): RecordingRule[] {
 /** Expressions shared by a panel and an alert. `s` is a selector body's matchers (no braces). */
 export function shared(config: MonitoringConfig) {
   const r = recordNames(config.windows.rate);
-  const callerKinds = config.callerErrorKinds.join('|');
   const t = config.thresholds;
   return {
-    /** Share of runs that failed for a reason other than the caller's, by `by` labels; 0 when none failed. */
+    /** Share of runs that failed (a fault; refusals are `rejected` and left out), by `by` labels; 0 when none failed. */
     errorRatio: (s: string, by: string) =>
-      `(sum by (${by}) (${r.errors}${sel(s, `${L.error}!~"${callerKinds}"`)}) or 0 * sum by (${by}) (${r.runs}${sel(s)})) / sum by (${by}) (${r.runs}${sel(s)})`,
-    /** A quantile of run duration, by `by` labels. */
+      `(sum by (${by}) (${r.runs}${sel(s, `${L.outcome}="failed"`)}) or 0 * sum by (${by}) (${r.runs}${sel(s)})) / sum by (${by}) (${r.runs}${sel(s)})`,
+    /** Share of runs refused by design (outcome `rejected`), by `by` labels. */
+    rejectedRatio: (s: string, by: string) =>
+      `(sum by (${by}) (${r.runs}${sel(s, `${L.outcome}="rejected"`)}) or 0 * sum by (${by}) (${r.runs}${sel(s)})) / sum by (${by}) (${r.runs}${sel(s)})`,
+    /** A quantile of the duration of served (succeeded) runs, by `by` labels. */
     runQuantile: (q: number, s: string, by: string) => `histogram_quantile(${q}, sum by (${by}, le) (${r.runDurationBuckets}${sel(s)}))`,
     /** 1 while a breaker is open or half-open (not yet recovered), 0 while closed or isolated on purpose. */
     circuitNotRecovered: (s: string, by: string) => `max by (${by}) (${METRICS.circuitState}${sel(s, `${L.state}=~"open|half-open"`)})`,

@@ -61,10 +61,10 @@ export function alertSpecs(config: MonitoringConfig): AlertSpec[] {
       expr: `${q.errorRatio(s, `job, ${L.workflow}`)} > ${t.workflowErrorRatio}`,
       for: a.workflowErrorRatio.for,
       summary: 'Workflow {{ $labels.workflow }} is failing',
-      description: `{{ $value | humanizePercentage }} of {{ $labels.workflow }} runs on {{ $labels.job }} failed over the last ${config.windows.rate} for reasons other than the caller's (threshold ${pct(t.workflowErrorRatio)}).`,
+      description: `{{ $value | humanizePercentage }} of {{ $labels.workflow }} runs on {{ $labels.job }} failed over the last ${config.windows.rate}; refusals by design are not counted (threshold ${pct(t.workflowErrorRatio)}).`,
       panel: { dashboard: 'weft-workflows', key: 'errorRatio' },
       runbook: {
-        meaning: `More than ${pct(t.workflowErrorRatio)} of the workflow's runs have failed for ${a.workflowErrorRatio.for}. Errors the caller caused (${config.callerErrorKinds.join(', ')}) are not counted: those are refusals working as designed.`,
+        meaning: `More than ${pct(t.workflowErrorRatio)} of the workflow's runs have failed for ${a.workflowErrorRatio.for}. Runs that ended \`rejected\` (bad input, a rate limit, a spent budget, a declined card: refusals working as designed) are not counted; see **Refusals by workflow** for those.`,
         check: [
           '**Errors by kind** on the same dashboard: which Weft error code dominates (`timeout`, `fallback_exhausted`, `circuit_open`, `retry_exhausted`, `other`).',
           '**Step errors by kind**: which step fails first. A provider step failing with `other` usually means the provider answered an error status.',
@@ -81,22 +81,22 @@ export function alertSpecs(config: MonitoringConfig): AlertSpec[] {
         silent: {
           evalTime: '20m',
           series: [
-            { series: `${METRICS.workflowRuns}{${wf}, outcome="success"}`, values: '0+54x30' },
-            { series: `${METRICS.workflowRuns}{${wf}, outcome="error"}`, values: '0+6x30' },
-            { series: `${METRICS.workflowErrors}{${wf}, error="rate_limited"}`, values: '0+6x30' },
+            { series: `${METRICS.workflowRuns}{${wf}, outcome="succeeded"}`, values: '0+54x30' },
+            { series: `${METRICS.workflowRuns}{${wf}, outcome="rejected"}`, values: '0+6x30' },
+            { series: `${METRICS.workflowRuns}{${wf}, outcome="failed"}`, values: '0+0x30' },
           ],
         },
         fires: {
           evalTime: '20m',
           series: [
-            { series: `${METRICS.workflowRuns}{${wf}, outcome="success"}`, values: '0+54x30' },
-            { series: `${METRICS.workflowRuns}{${wf}, outcome="error"}`, values: '0+6x30' },
-            { series: `${METRICS.workflowErrors}{${wf}, error="timeout"}`, values: '0+6x30' },
+            { series: `${METRICS.workflowRuns}{${wf}, outcome="succeeded"}`, values: '0+54x30' },
+            { series: `${METRICS.workflowRuns}{${wf}, outcome="rejected"}`, values: '0+0x30' },
+            { series: `${METRICS.workflowRuns}{${wf}, outcome="failed"}`, values: '0+6x30' },
           ],
           expected: {
             labels: { severity: 'critical', job: 'weft-gateway', workflow: 'answer' },
             summary: 'Workflow answer is failing',
-            description: `10% of answer runs on weft-gateway failed over the last ${config.windows.rate} for reasons other than the caller's (threshold ${pct(t.workflowErrorRatio)}).`,
+            description: `10% of answer runs on weft-gateway failed over the last ${config.windows.rate}; refusals by design are not counted (threshold ${pct(t.workflowErrorRatio)}).`,
           },
         },
       },
@@ -127,19 +127,24 @@ export function alertSpecs(config: MonitoringConfig): AlertSpec[] {
         silent: {
           evalTime: '30m',
           series: [
-            { series: `${METRICS.workflowRunDuration}_bucket{${wf}, outcome="success", le="1"}`, values: '0+10x40' },
-            { series: `${METRICS.workflowRunDuration}_bucket{${wf}, outcome="success", le="2.5"}`, values: '0+10x40' },
-            { series: `${METRICS.workflowRunDuration}_bucket{${wf}, outcome="success", le="5"}`, values: '0+10x40' },
-            { series: `${METRICS.workflowRunDuration}_bucket{${wf}, outcome="success", le="+Inf"}`, values: '0+10x40' },
+            { series: `${METRICS.workflowRunDuration}_bucket{${wf}, outcome="succeeded", le="1"}`, values: '0+10x40' },
+            { series: `${METRICS.workflowRunDuration}_bucket{${wf}, outcome="succeeded", le="2.5"}`, values: '0+10x40' },
+            { series: `${METRICS.workflowRunDuration}_bucket{${wf}, outcome="succeeded", le="5"}`, values: '0+10x40' },
+            { series: `${METRICS.workflowRunDuration}_bucket{${wf}, outcome="succeeded", le="+Inf"}`, values: '0+10x40' },
           ],
         },
         fires: {
           evalTime: '30m',
           series: [
-            { series: `${METRICS.workflowRunDuration}_bucket{${wf}, outcome="success", le="1"}`, values: '0x40' },
-            { series: `${METRICS.workflowRunDuration}_bucket{${wf}, outcome="success", le="2.5"}`, values: '0x40' },
-            { series: `${METRICS.workflowRunDuration}_bucket{${wf}, outcome="success", le="5"}`, values: '0+10x40' },
-            { series: `${METRICS.workflowRunDuration}_bucket{${wf}, outcome="success", le="+Inf"}`, values: '0+10x40' },
+            { series: `${METRICS.workflowRunDuration}_bucket{${wf}, outcome="succeeded", le="1"}`, values: '0x40' },
+            { series: `${METRICS.workflowRunDuration}_bucket{${wf}, outcome="succeeded", le="2.5"}`, values: '0x40' },
+            { series: `${METRICS.workflowRunDuration}_bucket{${wf}, outcome="succeeded", le="5"}`, values: '0+10x40' },
+            { series: `${METRICS.workflowRunDuration}_bucket{${wf}, outcome="succeeded", le="+Inf"}`, values: '0+10x40' },
+            // Ten times as many instant refusals: they must not pull the served runs' p95 down.
+            { series: `${METRICS.workflowRunDuration}_bucket{${wf}, outcome="rejected", le="1"}`, values: '0+100x40' },
+            { series: `${METRICS.workflowRunDuration}_bucket{${wf}, outcome="rejected", le="2.5"}`, values: '0+100x40' },
+            { series: `${METRICS.workflowRunDuration}_bucket{${wf}, outcome="rejected", le="5"}`, values: '0+100x40' },
+            { series: `${METRICS.workflowRunDuration}_bucket{${wf}, outcome="rejected", le="+Inf"}`, values: '0+100x40' },
           ],
           expected: {
             labels: { severity: 'warning', job: 'weft-gateway', workflow: 'answer' },
@@ -529,7 +534,8 @@ export function alertSpecs(config: MonitoringConfig): AlertSpec[] {
       name: 'WeftTargetDown',
       file: 'weft-target-down',
       severity: 'critical',
-      expr: `${UP}${sel(s)} == 0`,
+      // absent(): with no target at all there is no `up` series to be 0, and every other alert is blind.
+      expr: `${UP}${sel(s)} == 0 or absent(${UP}${sel(s)})`,
       for: a.targetDown.for,
       summary: '{{ $labels.instance }} is down',
       description: `Prometheus has failed to scrape {{ $labels.instance }} of {{ $labels.job }} for more than ${a.targetDown.for}: the service is down or unreachable, and every other Weft alert is blind to it.`,

@@ -92,7 +92,7 @@ export function cacheCostDashboard(config: MonitoringConfig): DashboardSpec {
           {
             key: 'budgetUtilisation',
             title: 'Budget utilisation',
-            description: `Last reported spent / limit, by budget and scope. At the red line (100%) the budget is exhausted and calls are refused; orange marks ${t.budgetWarnUtilisation * 100}%.`,
+            description: `Last reported spent / limit, by budget and scope; for a budget kept per key, the highest among its active keys that are not yet exhausted (exhausted keys are counted beside). At the red line (100%) calls are refused; orange marks ${t.budgetWarnUtilisation * 100}%.`,
             type: 'timeseries',
             unit: 'percentunit',
             thresholds: [
@@ -118,6 +118,25 @@ export function cacheCostDashboard(config: MonitoringConfig): DashboardSpec {
             unit: 'currencyUSD',
             thresholds: [{ value: t.costPlanPerHour * 24, color: 'red' }],
             queries: [{ expr: `${q.costPerHour(BY_WORKFLOW, L.currency)} * 24`, legend: '{{currency}}' }],
+          },
+          {
+            key: 'budgetKeys',
+            title: 'Keys over the warning line and exhausted',
+            description: 'For each budget, how many of its recently active keys are at or over their warning line, and how many are exhausted (refused until spend ages out). No key is ever a label: per-key figures are in the logs and spans.',
+            type: 'timeseries',
+            unit: 'short',
+            queries: [
+              { expr: `max by (${L.budget}) (${METRICS.budgetKeys}${sel(BY_TARGET, `${L.scope}="window"`, `${L.state}="warning"`)})`, legend: '{{budget}} warning' },
+              { expr: `max by (${L.budget}) (${METRICS.budgetKeys}${sel(BY_TARGET, `${L.scope}="window"`, `${L.state}="exhausted"`)})`, legend: '{{budget}} exhausted' },
+            ],
+          },
+          {
+            key: 'budgetBurn',
+            title: 'Budget burn',
+            description: `Spend charged against each budget, per hour, summed over its keys and instances (averaged over ${config.windows.rate}).`,
+            type: 'timeseries',
+            unit: 'currencyUSD',
+            queries: [{ expr: `sum by (${L.budget}) (rate(${METRICS.budgetSpent}${sel(BY_TARGET)}[${config.windows.rate}])) * 3600`, legend: '{{budget}} per hour' }],
           },
           {
             key: 'budgetRefusals',

@@ -33,13 +33,13 @@ export function serviceDashboard(config: MonitoringConfig): DashboardSpec {
           {
             key: 'httpErrors',
             title: 'Server error ratio',
-            description: `Share of requests answered with a 5xx status, by route. Over ${config.windows.rate} the same as the error-ratio threshold, ${config.thresholds.workflowErrorRatio * 100}%, is drawn for scale.`,
+            description: `Share of requests answered with a 5xx status or abandoned by their client before the answer (499: in a brownout those are the slowest requests), by route. The error-ratio threshold, ${config.thresholds.workflowErrorRatio * 100}%, is drawn for scale.`,
             type: 'timeseries',
             unit: 'percentunit',
             thresholds: [{ value: config.thresholds.workflowErrorRatio, color: 'red' }],
             queries: [
               {
-                expr: `(sum by (route) (rate(${http('status=~"5.."')}${RATE})) or 0 * sum by (route) (rate(${http()}${RATE}))) / sum by (route) (rate(${http()}${RATE}))`,
+                expr: `(sum by (route) (rate(${http('status=~"5..|499"')}${RATE})) or 0 * sum by (route) (rate(${http()}${RATE}))) / sum by (route) (rate(${http()}${RATE}))`,
                 legend: '{{route}}',
               },
             ],

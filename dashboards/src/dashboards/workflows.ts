@@ -42,16 +42,24 @@ export function workflowsDashboard(config: MonitoringConfig): DashboardSpec {
           {
             key: 'errorRatio',
             title: 'Error ratio by workflow',
-            description: `Share of runs that failed for a reason other than the caller's (errors ${config.callerErrorKinds.join(', ')} are left out). The line is the alert threshold, ${t.workflowErrorRatio * 100}%.`,
+            description: `Share of runs that failed: a fault of the service or what it depends on. Refusals by design (bad input, rate limits, budgets, declined cards) end rejected and are shown apart. The line is the alert threshold, ${t.workflowErrorRatio * 100}%.`,
             type: 'timeseries',
             unit: 'percentunit',
             thresholds: [{ value: t.workflowErrorRatio, color: 'red' }],
             queries: [{ expr: q.errorRatio(BY_WORKFLOW, L.workflow), legend: '{{workflow}}' }],
           },
           {
+            key: 'refusals',
+            title: 'Refusals by workflow',
+            description: 'Share of runs refused by design (outcome rejected: bad input, a rate limit, a spent budget, a declined card). Not a fault: a rise means callers are being turned away, not that the service is failing.',
+            type: 'timeseries',
+            unit: 'percentunit',
+            queries: [{ expr: q.rejectedRatio(BY_WORKFLOW, L.workflow), legend: '{{workflow}}' }],
+          },
+          {
             key: 'errorsByKind',
             title: 'Errors by kind',
-            description: 'Failed runs per second by workflow and Weft error code, the caller-caused ones included.',
+            description: 'Runs per second that ended with an error, by workflow and Weft error code: failures and refusals both (rate_limited, budget_exceeded and validation are refusals).',
             type: 'timeseries',
             unit: 'reqps',
             stack: true,
@@ -60,7 +68,7 @@ export function workflowsDashboard(config: MonitoringConfig): DashboardSpec {
           {
             key: 'runDuration',
             title: 'Run duration p50 / p95 / p99 by workflow',
-            description: `Quantiles of run duration from the histogram buckets. The line is the p95 objective, ${t.workflowP95Seconds} s.`,
+            description: `Quantiles of the duration of served (succeeded) runs, from the histogram buckets: refusals, which end at once, are left out. The line is the p95 objective, ${t.workflowP95Seconds} s.`,
             type: 'timeseries',
             unit: 's',
             width: 24,
@@ -102,12 +110,13 @@ export function workflowsDashboard(config: MonitoringConfig): DashboardSpec {
           {
             key: 'retries',
             title: 'Retries and give-ups',
-            description: 'Retries scheduled per second by step, and retried calls that ended without success, by reason.',
+            description: 'Retries scheduled per second by step; retried calls that gave up (exhausted, deadline, not_retryable); and, apart, retried calls cancelled from outside: a hedge that lost, a failed sibling, a caller that gave up.',
             type: 'timeseries',
             unit: 'ops',
             queries: [
               { expr: `sum by (${L.step}) (rate(${METRICS.retries}${sel(BY_STEP)}${RATE}))`, legend: '{{step}} retried' },
-              { expr: `sum by (${L.step}, ${L.reason}) (rate(${METRICS.retryGaveUp}${sel(BY_STEP)}${RATE}))`, legend: '{{step}} gave up: {{reason}}' },
+              { expr: `sum by (${L.step}, ${L.reason}) (rate(${METRICS.retryGaveUp}${sel(BY_STEP, `${L.reason}=~"exhausted|deadline|not_retryable"`)}${RATE}))`, legend: '{{step}} gave up: {{reason}}' },
+              { expr: `sum by (${L.step}, ${L.reason}) (rate(${METRICS.retryGaveUp}${sel(BY_STEP, `${L.reason}=~"hedge_lost|cancelled|aborted"`)}${RATE}))`, legend: '{{step}} cancelled: {{reason}}' },
             ],
           },
           {
