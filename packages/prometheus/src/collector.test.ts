@@ -3,7 +3,7 @@ import { Registry, register as globalRegistry } from 'prom-client';
 import { Subject } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WeftCollector, createWeftMetrics } from './collector.js';
-import { METRIC_DEFINITIONS } from './metric-names.js';
+import { DEFAULT_BUCKETS, METRIC_DEFINITIONS } from './metric-names.js';
 import { base, series } from './test-support/exposition.js';
 
 const collectors: WeftCollector[] = [];
@@ -105,7 +105,9 @@ describe('options', () => {
     const c = collector({ registry });
     c.record({ ...base(), type: 'step.finished', outcome: 'success', durationMs: 0.5, attempt: 1 });
     const les = Object.keys(family(await series(registry, { buckets: true }), 'weft_step_duration_seconds_bucket')).map((k) => /le="([^"]+)"/.exec(k)![1]);
-    expect(les).toEqual(['0.001', '0.0025', '0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '10', '30', '60', '+Inf']);
+    expect(les).toEqual([...DEFAULT_BUCKETS.map(String), '+Inf']);
+    expect(les[0]).toBe('0.001');
+    expect(les.at(-2)).toBe('60');
   });
 });
 
@@ -163,7 +165,7 @@ describe('record()', () => {
     c.record({ ...base(), type: 'run.finished', outcome: 'success', durationMs: 1500 });
     const all = await series(registry, { buckets: true, sums: true });
     expect(all['weft_workflow_run_duration_seconds_sum{workflow="checkout",outcome="succeeded"}']).toBe(1.75);
-    expect(all['weft_workflow_run_duration_seconds_bucket{le="0.25",workflow="checkout",outcome="succeeded"}']).toBe(1);
+    expect(all['weft_workflow_run_duration_seconds_bucket{le="0.3",workflow="checkout",outcome="succeeded"}']).toBe(1);
     expect(all['weft_workflow_run_duration_seconds_bucket{le="1",workflow="checkout",outcome="succeeded"}']).toBe(1);
     expect(all['weft_workflow_run_duration_seconds_bucket{le="2.5",workflow="checkout",outcome="succeeded"}']).toBe(2);
   });

@@ -1,4 +1,4 @@
-import { WeftCollector, type DeclaredWorkflow } from '@weft/prometheus';
+import { HTTP_BUCKETS, WeftCollector, type DeclaredWorkflow } from '@weft/prometheus';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
 /** A service's metrics: Weft's, the process defaults, and HTTP requests. */
@@ -34,7 +34,7 @@ export function createMetrics(service: string): Metrics {
     name: 'http_server_request_duration_seconds',
     help: 'HTTP request duration in seconds, by method and route.',
     labelNames: ['method', 'route'] as const,
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    buckets: [...HTTP_BUCKETS],
     registers: [registry],
   });
   return {
