@@ -53,6 +53,9 @@ export function alertSpecs(config: MonitoringConfig): AlertSpec[] {
   const a = config.alerts;
   const target = 'job="weft-gateway", instance="gateway:3000"';
   const wf = `${target}, workflow="answer"`;
+  // Series as the real services export them (the observe e2e test checks each one against a real scrape).
+  const orders = 'job="weft-orders", instance="orders:3001", workflow="place_order"';
+  const chat = `${target}, workflow="chat"`;
   return [
     {
       name: 'WeftWorkflowErrorRatioHigh',
@@ -421,20 +424,20 @@ export function alertSpecs(config: MonitoringConfig): AlertSpec[] {
         silent: {
           evalTime: '10m',
           series: [
-            { series: `${METRICS.sagas}{${wf}, saga="order", outcome="compensated"}`, values: '0+1x15' },
-            { series: `${METRICS.sagas}{${wf}, saga="order", outcome="compensation_failed"}`, values: '0x15' },
+            { series: `${METRICS.sagas}{${orders}, saga="place_order", outcome="compensated"}`, values: '0+1x15' },
+            { series: `${METRICS.sagas}{${orders}, saga="place_order", outcome="compensation_failed"}`, values: '0x15' },
           ],
         },
         fires: {
           evalTime: '10m',
           series: [
-            { series: `${METRICS.sagas}{${wf}, saga="order", outcome="compensated"}`, values: '0+1x15' },
-            { series: `${METRICS.sagas}{${wf}, saga="order", outcome="compensation_failed"}`, values: '0 0 0 0 0 0 1 2 3 3 3 3 3 3 3 3' },
+            { series: `${METRICS.sagas}{${orders}, saga="place_order", outcome="compensated"}`, values: '0+1x15' },
+            { series: `${METRICS.sagas}{${orders}, saga="place_order", outcome="compensation_failed"}`, values: '0 0 0 0 0 0 1 2 3 3 3 3 3 3 3 3' },
           ],
           expected: {
-            labels: { severity: 'critical', job: 'weft-gateway', workflow: 'answer', saga: 'order' },
-            summary: 'Saga order failed to compensate',
-            description: `3 runs of saga order in answer on weft-gateway failed and could not undo their completed steps in the last ${config.windows.compensation}: data may be left half-done.`,
+            labels: { severity: 'critical', job: 'weft-orders', workflow: 'place_order', saga: 'place_order' },
+            summary: 'Saga place_order failed to compensate',
+            description: `3 runs of saga place_order in place_order on weft-orders failed and could not undo their completed steps in the last ${config.windows.compensation}: data may be left half-done.`,
           },
         },
       },
@@ -465,23 +468,23 @@ export function alertSpecs(config: MonitoringConfig): AlertSpec[] {
         silent: {
           evalTime: '20m',
           series: [
-            { series: `${METRICS.streamTimeToFirstChunk}_bucket{${wf}, step="provider.alpha", le="1"}`, values: '0+10x25' },
-            { series: `${METRICS.streamTimeToFirstChunk}_bucket{${wf}, step="provider.alpha", le="2.5"}`, values: '0+10x25' },
-            { series: `${METRICS.streamTimeToFirstChunk}_bucket{${wf}, step="provider.alpha", le="+Inf"}`, values: '0+10x25' },
+            { series: `${METRICS.streamTimeToFirstChunk}_bucket{${chat}, step="provider.alpha", le="1"}`, values: '0+10x25' },
+            { series: `${METRICS.streamTimeToFirstChunk}_bucket{${chat}, step="provider.alpha", le="2.5"}`, values: '0+10x25' },
+            { series: `${METRICS.streamTimeToFirstChunk}_bucket{${chat}, step="provider.alpha", le="+Inf"}`, values: '0+10x25' },
           ],
         },
         fires: {
           evalTime: '20m',
           series: [
-            { series: `${METRICS.streamTimeToFirstChunk}_bucket{${wf}, step="provider.alpha", le="1"}`, values: '0x25' },
-            { series: `${METRICS.streamTimeToFirstChunk}_bucket{${wf}, step="provider.alpha", le="2.5"}`, values: '0+2x25' },
-            { series: `${METRICS.streamTimeToFirstChunk}_bucket{${wf}, step="provider.alpha", le="5"}`, values: '0+10x25' },
-            { series: `${METRICS.streamTimeToFirstChunk}_bucket{${wf}, step="provider.alpha", le="+Inf"}`, values: '0+10x25' },
+            { series: `${METRICS.streamTimeToFirstChunk}_bucket{${chat}, step="provider.alpha", le="1"}`, values: '0x25' },
+            { series: `${METRICS.streamTimeToFirstChunk}_bucket{${chat}, step="provider.alpha", le="2.5"}`, values: '0+2x25' },
+            { series: `${METRICS.streamTimeToFirstChunk}_bucket{${chat}, step="provider.alpha", le="5"}`, values: '0+10x25' },
+            { series: `${METRICS.streamTimeToFirstChunk}_bucket{${chat}, step="provider.alpha", le="+Inf"}`, values: '0+10x25' },
           ],
           expected: {
-            labels: { severity: 'warning', job: 'weft-gateway', workflow: 'answer', step: 'provider.alpha' },
+            labels: { severity: 'warning', job: 'weft-gateway', workflow: 'chat', step: 'provider.alpha' },
             summary: 'Streams of provider.alpha are slow to start',
-            description: `The p95 time to first token of provider.alpha in answer on weft-gateway is 4.84 s, over the ${t.streamFirstChunkP95Seconds} s objective.`,
+            description: `The p95 time to first token of provider.alpha in chat on weft-gateway is 4.84 s, over the ${t.streamFirstChunkP95Seconds} s objective.`,
           },
         },
       },
