@@ -23,7 +23,7 @@ export interface SimulatedServices {
   readonly url: string;
   /** Every effect made or undone, in order (also served at `GET /journal`). */
   readonly journal: readonly JournalEntry[];
-  /** Adds a delay to every call, in ms (for drain tests and demos; also `POST /admin/latency {"ms":300}`). */
+  /** Adds a delay to every call, in ms (for drain tests and demos; also `POST /admin/latency {"ms":300}`). `POST /admin/compensations {"fail":true}` makes every compensation fail with 503 until set back. */
   setLatency(ms: number): void;
   close(): Promise<void>;
 }
@@ -59,6 +59,8 @@ export async function startSimulatedServices(port: number, latencyMs = 0, host =
   const byKey = new Map<string, { kind: Kind; id: string; state: 'done' | 'undone' } | { kind: Kind; state: 'tombstone' }>();
   const tokens = new Map<string, { token: string; last4: string; declined: boolean }>();
   let latency = latencyMs;
+  /** While set, every compensation (release, refund, cancellation) fails with 503: the undo path's outage. */
+  let failCompensations = false;
   const header = (headers: Record<string, unknown>, name: string): string | undefined => {
     const v = headers[name];
     return typeof v === 'string' && v.length > 0 && v.length <= 255 ? v : undefined;
@@ -86,6 +88,7 @@ export async function startSimulatedServices(port: number, latencyMs = 0, host =
     app.post<{ Body: Body }>(path, async (req, reply) => {
       const key = req.body?.key;
       if (typeof key !== 'string' || key.length === 0 || key.length > 255) return reply.code(400).send({ error: 'key_required', message: 'Send { "key": <the forward idempotency key> }.' });
+      if (failCompensations) return reply.code(503).send({ error: 'unavailable', message: 'The service is down.' });
       const seen = byKey.get(key);
       if (seen === undefined) {
         byKey.set(key, { kind, state: 'tombstone' });
@@ -121,6 +124,10 @@ export async function startSimulatedServices(port: number, latencyMs = 0, host =
   undo('charge', '/payments/refunds');
   undo('ship', '/shipping/cancellations');
   app.get('/journal', () => Promise.resolve(journal));
+  app.post<{ Body: { fail?: boolean } }>('/admin/compensations', (req) => {
+    failCompensations = req.body?.fail === true;
+    return Promise.resolve({ fail: failCompensations });
+  });
   app.post<{ Body: { ms?: number } }>('/admin/latency', (req) => {
     latency = Math.max(0, Math.min(60_000, Number(req.body?.ms) || 0));
     return Promise.resolve({ latencyMs: latency });
