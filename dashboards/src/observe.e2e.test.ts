@@ -12,33 +12,20 @@
  * test runs in about two minutes: every `for:` is 0s, and the cost-burn window is 30s instead of 1h
  * (a rate over 1h divides by the hour, so 2 minutes of data cannot show the real burn).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createWeftRedis, RedisSagaLog } from '@weft/redis';
-import { describeWith, hasBinary, RedisServer } from '@weft/test-support';
+import { describeWith, hasBinary } from '@weft/test-support';
 import { alertSpecs } from './alerts/alerts.js';
 import { CONFIG, type MonitoringConfig } from './config.js';
 import { dashboardSpecs } from './dashboards/index.js';
-import { generateFiles, PATHS } from './generate.js';
+import { PATHS } from './generate.js';
+import { BATCH_KEY, IncidentStack, KEY, PROVIDERS, sleep, TIGHT_KEY, UNDELIVERABLE_POSTCODE } from './incident/stack.js';
 import { SERVICE_METRICS } from './promql.js';
 import { expandVariables, queriesOfJson, type DashboardJson, type PanelQuery } from './test-support/panel-queries.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const gatewayMain = join(root, 'apps/gateway/dist/main.js');
-const ordersMain = join(root, 'apps/orders/dist/main.js');
-
-const KEY = 'weft-demo-key-0001';
-const BATCH_KEY = 'weft-demo-key-0002';
-const TIGHT_KEY = 'weft-demo-key-tight';
-/** The orders demo declines this card: its saga refunds nothing and releases the stock reservation. */
-const DECLINED_CARD = '4000000000000002';
-/** An address the orders demo's shipping service cannot deliver to. */
-const UNDELIVERABLE_POSTCODE = '00000';
 
 /** The shipped config with the test's two overrides. */
 const testConfig: MonitoringConfig = {
@@ -47,226 +34,33 @@ const testConfig: MonitoringConfig = {
   alerts: Object.fromEntries(Object.entries(CONFIG.alerts).map(([k]) => [k, { for: '0s' }])) as unknown as MonitoringConfig['alerts'],
 };
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
-interface Child {
-  readonly process: ChildProcess;
-  output(): string;
-}
-
-function start(command: string, args: string[], env: Record<string, string>): Child {
-  const child = spawn(command, args, { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let out = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (out = (out + d).slice(-20_000)));
-  return { process: child, output: () => out };
-}
-
-async function stop(child: Child | undefined): Promise<void> {
-  if (child === undefined || child.process.exitCode !== null || child.process.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.process.once('exit', () => r()));
-  child.process.kill('SIGTERM');
-  const timer = setTimeout(() => child.process.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(250);
-  }
-}
-
 describeWith("prometheus and redis-server on the PATH (Debian's prometheus and redis-server packages; .ci/run installs them)", 'end to end: a real Prometheus scraping the real gateway and orders service', hasBinary('prometheus') && hasBinary('redis-server'), () => {
-  let dir: string;
-  let gateway: Child | undefined;
-  let orders: Child | undefined;
-  let redis: RedisServer | undefined;
-  let prometheus: Child | undefined;
-  let gatewayRedis: RedisServer | undefined;
-  let servicesUrl = '';
-  let gatewayUrl = '';
-  let ordersUrl = '';
-  let simUrl = '';
-  let promUrl = '';
-  let startedAt = 0;
+  let stack: IncidentStack;
   const firing = new Map<string, Array<Record<string, string>>>();
-  const statuses = new Map<number | string, number>();
-  /** Tick counter across drive() calls, so questions never repeat by accident. */
-  let n = 0;
-
-  const answer = (key: string, question: string, tier: string) =>
-    fetch(`${gatewayUrl}/v1/answer`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ question, tier }) })
-      .then(async (r) => {
-        await r.arrayBuffer();
-        statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
-      })
-      .catch((error: Error) => {
-        statuses.set(error.message, (statuses.get(error.message) ?? 0) + 1);
-      });
-
-  const orderStatuses = new Map<number | string, number>();
-  const placeOrder = (card: string) =>
-    fetch(`${ordersUrl}/v1/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sku: 'tea', quantity: 1, card, postcode: '10115' }) })
-      .then(async (r) => {
-        await r.arrayBuffer();
-        orderStatuses.set(r.status, (orderStatuses.get(r.status) ?? 0) + 1);
-      })
-      .catch((error: Error) => {
-        orderStatuses.set(error.message, (orderStatuses.get(error.message) ?? 0) + 1);
-      });
-
-  const streamStatuses = new Map<number | string, number>();
-  /** A streamed chat completion (OpenAI's protocol), read to its end. */
-  const streamChat = (question: string) =>
-    fetch(`${gatewayUrl}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
-      // Economy: its provider (alpha) is not the premium one, so streams do not take the slots the hedging test needs.
-      body: JSON.stringify({ model: 'economy', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: question }] }),
-    })
-      .then(async (r) => {
-        await r.arrayBuffer();
-        streamStatuses.set(r.status, (streamStatuses.get(r.status) ?? 0) + 1);
-      })
-      .catch((error: Error) => {
-        streamStatuses.set(error.message, (streamStatuses.get(error.message) ?? 0) + 1);
-      });
-
-  /** Changes one simulated provider's behaviour through the admin endpoint. */
-  const configureProvider = async (name: string, behaviour: Record<string, unknown>) => {
-    const r = await fetch(`${simUrl}/admin/providers/${name}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(behaviour) });
-    expect(r.ok, `PUT /admin/providers/${name}`).toBe(true);
-  };
-
-  const prom = async (path: string, params: Record<string, string>): Promise<unknown> => {
-    const response = await fetch(`${promUrl}${path}?${new URLSearchParams(params).toString()}`);
-    const body = (await response.json()) as { status: string; data: unknown; error?: string };
-    if (body.status !== 'success') throw new Error(`${path} ${JSON.stringify(params)}: ${body.error ?? 'no error text'}`);
-    return body.data;
-  };
-
-  /** Load for `ms`: standard and premium answers from one key, cache hits and rate-limit bursts from another, an order (every third one declined), a streamed chat completion. */
-  async function drive(ms: number): Promise<void> {
-    const until = Date.now() + ms;
-    while (Date.now() < until) {
-      const tick = Date.now();
-      n++;
-      const batch: Promise<unknown>[] = [];
-      for (let i = 0; i < 4; i++) batch.push(answer(KEY, `standard question ${n}-${i}`, 'standard'));
-      for (let i = 0; i < 3; i++) batch.push(answer(KEY, `premium question ${n}-${i}`, 'premium'));
-      batch.push(answer(KEY, `a common question ${n % 3}`, 'standard'));
-      if (n % 5 === 0) for (let i = 0; i < 70; i++) batch.push(answer(BATCH_KEY, `a common question ${i % 3}`, 'standard'));
-      batch.push(placeOrder(n % 3 === 0 ? DECLINED_CARD : '4242424242424242'));
-      batch.push(streamChat(`streamed question ${n}`));
-      await Promise.all(batch);
-      await sleep(Math.max(0, 250 - (Date.now() - tick)));
-    }
-  }
-
-  async function firingAlerts(): Promise<Map<string, Array<Record<string, string>>>> {
-    const data = (await prom('/api/v1/alerts', {})) as { alerts: Array<{ labels: Record<string, string>; state: string }> };
-    const byName = new Map<string, Array<Record<string, string>>>();
-    for (const a of data.alerts) if (a.state === 'firing') byName.set(a.labels.alertname!, [...(byName.get(a.labels.alertname!) ?? []), a.labels]);
-    return byName;
-  }
+  const answer = (key: string, question: string, tier: string) => stack.answer(key, question, tier);
+  const placeOrder = (card: string) => stack.placeOrder(card);
+  const streamChat = (question: string) => stack.streamChat(question);
+  const configureProvider = (name: string, behaviour: Record<string, unknown>) => stack.configureProvider(name, behaviour);
+  const prom = (path: string, params: Record<string, string>) => stack.prom(path, params);
+  const drive = (ms: number) => stack.drive(ms);
+  const firingAlerts = () => stack.firingAlerts();
 
   beforeAll(async () => {
-    expect(existsSync(gatewayMain), `${gatewayMain} is missing: build first (npm test builds every workspace)`).toBe(true);
-    dir = mkdtempSync(join(tmpdir(), 'weft-observe-'));
-    startedAt = Date.now();
-
-    expect(existsSync(ordersMain), `${ordersMain} is missing: build first`).toBe(true);
-    // Providers answer in 20-80 ms; each has 12 slots and 4 queue places, so the overload burst overflows them.
-    // Providers answer in 20-80 ms; each has 12 slots and 4 queue places, so the overload burst
-    // overflows them. A provider call may take 3 s, so a brownout slows runs rather than failing them.
-    const providerEnv = { SIM_LATENCY_MS: '20', SIM_JITTER_MS: '60', PROVIDER_MAX_CONCURRENT: '12', PROVIDER_MAX_QUEUE: '4', PROVIDER_TIMEOUT_MS: '3000' };
-    // The gateway keeps its cache, budgets, rate limits and breakers in a Redis of its own, which
-    // the test kills and restarts: the store-error panels read real failures.
-    gatewayRedis = await RedisServer.launch();
-    gateway = start(process.execPath, [gatewayMain], { PORT: '0', SIM_PORT: '0', LOG_LEVEL: 'warn', RATE_LIMIT_RPS: '60', RATE_LIMIT_BURST: '60', DAILY_BUDGET_USD: '5', REDIS_URL: gatewayRedis.url, ...providerEnv });
-    // Orders run as BullMQ jobs on a Redis of their own, so the queue panels read real series. An
-    // execution left as a SIGKILLed worker leaves it (its lease lapsed) is taken over at start-up.
-    redis = await RedisServer.launch();
-    const planter = createWeftRedis({ url: redis.url, prefix: 'weft-orders' });
-    await planter.ready(5_000);
-    const dead = { owner: 'worker-dead/1', leaseMs: 1 };
-    const input = { orderId: 'ord-crashed', sku: 'tea', quantity: 1, cardToken: 'tok_dead', last4: '4242', postcode: '10115' };
-    const log = new RedisSagaLog(planter);
-    await log.begin('place_order', 'ord-crashed', { type: 'started', at: Date.now(), input, owner: dead.owner }, dead);
-    await log.append('place_order', 'ord-crashed', { type: 'intent', at: Date.now(), index: 0, step: 'reserve_stock', key: 'ord-crashed:0:reserve_stock' }, dead);
-    await planter.close();
-    orders = start(process.execPath, [ordersMain], { PORT: '0', LOG_LEVEL: 'warn', REDIS_URL: redis.url, REDIS_PREFIX: 'weft-orders', SUPERVISE_AFTER_MS: '0', ORDER_WAIT_MS: '500', WORKER_CONCURRENCY: '4' });
-    const listening = await waitFor('the gateway to listen', 20_000, async () => {
-      if (gateway!.process.exitCode !== null) throw new Error(`gateway exited: ${gateway!.output()}`);
-      const m = /listening on (http:\/\/[\d.]+:\d+)[\s\S]*?at (http:\/\/[\d.]+:\d+) \(admin/.exec(gateway!.output());
-      return m === null ? undefined : m;
-    });
-    gatewayUrl = listening[1]!;
-    simUrl = listening[2]!;
-    ordersUrl = (
-      await waitFor('the orders service to listen', 20_000, async () => {
-        if (orders!.process.exitCode !== null) throw new Error(`orders exited: ${orders!.output()}`);
-        return /Weft orders listening on (http:\/\/[\d.]+:\d+)/.exec(orders!.output())?.[1];
-      })
-    );
-    servicesUrl = /simulated inventory, payments and shipping at (http:\/\/[\d.]+:\d+)/.exec(orders.output())?.[1] ?? '';
-    expect(servicesUrl, 'the orders demo banner names its simulated services').not.toBe('');
-
-    // Rules: generated from the shipped config with the test overrides, beside their tests.
-    const files = generateFiles(testConfig);
-    mkdirSync(join(dir, 'alerts'), { recursive: true });
-    writeFileSync(join(dir, PATHS.recordingRules), files.get(PATHS.recordingRules)!);
-    writeFileSync(join(dir, PATHS.alertRules), files.get(PATHS.alertRules)!);
-    const promPort = await freePort();
-    promUrl = `http://127.0.0.1:${promPort}`;
-    const target = (url: string) => url.replace(/^http:\/\//, '');
-    writeFileSync(
-      join(dir, 'prometheus.yml'),
-      [
-        'global: { scrape_interval: 1s, evaluation_interval: 1s }',
-        `rule_files: [${JSON.stringify(join(dir, PATHS.recordingRules))}, ${JSON.stringify(join(dir, PATHS.alertRules))}]`,
-        'scrape_configs:',
-        `  - { job_name: weft-gateway, static_configs: [{ targets: [${JSON.stringify(target(gatewayUrl))}] }] }`,
-        `  - { job_name: weft-orders, static_configs: [{ targets: [${JSON.stringify(target(ordersUrl))}] }] }`,
-        '',
-      ].join('\n'),
-    );
-    prometheus = start('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${promPort}`, '--log.level=warn'], {});
-    await waitFor('Prometheus to be ready', 30_000, async () => {
-      if (prometheus!.process.exitCode !== null) throw new Error(`prometheus exited: ${prometheus!.output()}`);
-      return (await fetch(`${promUrl}/-/ready`)).ok ? true : undefined;
-    });
-  }, 60_000);
+    stack = await IncidentStack.start(testConfig, 1);
+  }, 90_000);
 
   afterAll(async () => {
-    await Promise.allSettled([stop(prometheus), stop(gateway), stop(orders)]);
-    await Promise.allSettled([redis?.kill(), gatewayRedis?.kill()]);
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    await stack?.close();
   }, 30_000);
 
   it('the gateway exports the service metrics the Service dashboard reads', async () => {
-    const body = await (await fetch(`${gatewayUrl}/metrics`)).text();
+    const body = await (await fetch(`${stack.gatewayUrl}/metrics`)).text();
     for (const name of Object.values(SERVICE_METRICS)) expect(body, name).toMatch(new RegExp(`^# TYPE ${name} `, 'm'));
   });
 
   it('fires the outage alerts when a provider goes down, and the burn alerts while spend climbs', async () => {
     await drive(15_000);
-    const down = await fetch(`${simUrl}/admin/providers/beta`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ down: true }) });
+    const down = await fetch(`${stack.simUrl}/admin/providers/beta`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ down: true }) });
     expect(down.ok).toBe(true);
     const wanted = ['WeftCircuitOpen', 'WeftFallbackRateHigh', 'WeftCostBurnAbovePlan', 'WeftBudgetExhaustionPredicted'];
     const deadline = Date.now() + 90_000;
@@ -282,7 +76,7 @@ describeWith("prometheus and redis-server on the PATH (Debian's prometheus and r
     for (let i = 0; i < 6; i++) await answer(TIGHT_KEY, `a dear question ${i}`, 'premium');
     await drive(4_000);
     for (const [name, labels] of await firingAlerts()) firing.set(name, labels);
-    console.log(`[observe] gateway answers by status: ${JSON.stringify(Object.fromEntries(statuses))}`);
+    console.log(`[observe] gateway answers by status: ${JSON.stringify(Object.fromEntries(stack.statuses))}`);
     console.log(`[observe] firing alerts: ${[...firing].map(([name, labels]) => `${name}{${labels.map((l) => l.breaker ?? l.step ?? l.budget ?? l.currency ?? l.job).join(',')}}`).join(' ')}`);
 
     expect(firing.get('WeftCircuitOpen')).toContainEqual(expect.objectContaining({ breaker: 'provider.beta', severity: 'warning', job: 'weft-gateway' }));
@@ -304,7 +98,7 @@ describeWith("prometheus and redis-server on the PATH (Debian's prometheus and r
     // Hedge wins are random: keep the premium stream going (5 s at least, 25 s at most) until the
     // gateway's own /metrics shows a won hedge and a timeout, so the panels have something to show.
     const wonAndTimedOut = async (): Promise<boolean> => {
-      const text = await (await fetch(`${gatewayUrl}/metrics`)).text();
+      const text = await (await fetch(`${stack.gatewayUrl}/metrics`)).text();
       const positive = (name: string) => text.split('\n').some((l) => l.startsWith(name) && Number(l.split(' ').at(-1)) > 0);
       return positive('weft_hedges_won_total') && positive('weft_timeouts_total');
     };
@@ -313,7 +107,7 @@ describeWith("prometheus and redis-server on the PATH (Debian's prometheus and r
       const until = Date.now() + 5_000;
       const stream = (async () => {
         while (Date.now() < until) {
-          premium.push(answer(KEY, `premium question during the spike ${n}-${premium.length}`, 'premium'));
+          premium.push(answer(KEY, `premium question during the spike ${stack.n}-${premium.length}`, 'premium'));
           await sleep(150);
         }
       })();
@@ -325,15 +119,15 @@ describeWith("prometheus and redis-server on the PATH (Debian's prometheus and r
     // than their slots and queue places (beta is down), so the rest is refused at once with 503.
     for (const name of ['alpha', 'gamma']) await configureProvider(name, { latencyMs: 500, jitterMs: 0 });
     await sleep(1_100); // the batch key's rate-limit bucket refills
-    const before = statuses.get(503) ?? 0;
+    const before = stack.statuses.get(503) ?? 0;
     await Promise.all(Array.from({ length: 60 }, (_, i) => answer(BATCH_KEY, `an urgent batch question ${i}`, 'economy')));
-    const shed = (statuses.get(503) ?? 0) - before;
+    const shed = (stack.statuses.get(503) ?? 0) - before;
     for (const name of ['alpha', 'gamma']) await configureProvider(name, { latencyMs: 20, jitterMs: 60 });
     await drive(3_000);
-    console.log(`[observe] gateway answers by status: ${JSON.stringify(Object.fromEntries(statuses))}; shed by the burst: ${shed}; orders by status: ${JSON.stringify(Object.fromEntries(orderStatuses))}; streams by status: ${JSON.stringify(Object.fromEntries(streamStatuses))}`);
+    console.log(`[observe] gateway answers by status: ${JSON.stringify(Object.fromEntries(stack.statuses))}; shed by the burst: ${shed}; orders by status: ${JSON.stringify(Object.fromEntries(stack.orderStatuses))}; streams by status: ${JSON.stringify(Object.fromEntries(stack.streamStatuses))}`);
     expect(shed, 'the burst got 503 providers_unavailable').toBeGreaterThan(0);
-    expect(orderStatuses.get(201)).toBeGreaterThan(0);
-    expect(orderStatuses.get(402), 'declined cards compensate').toBeGreaterThan(0);
+    expect(stack.orderStatuses.get(201)).toBeGreaterThan(0);
+    expect(stack.orderStatuses.get(402), 'declined cards compensate').toBeGreaterThan(0);
   }, 90_000);
 
   /** Polls the firing alerts every second until `done` says so or `ms` pass, remembering every alert seen firing. */
@@ -346,7 +140,7 @@ describeWith("prometheus and redis-server on the PATH (Debian's prometheus and r
     }
   }
   const fired = (name: string, labels: Record<string, string> = {}) => (firing.get(name) ?? []).some((l) => Object.entries(labels).every(([k, v]) => l[k] === v));
-  const providers = ['alpha', 'beta', 'gamma'];
+  const providers = PROVIDERS;
 
   it('fires every shipped alert through a brownout, an outage, a Redis outage, failing compensations, a backlog and a dead target', async () => {
     // Brownout: every provider answers in 2.7 s (under the 3 s provider timeout). Served answers
@@ -355,8 +149,8 @@ describeWith("prometheus and redis-server on the PATH (Debian's prometheus and r
     const inFlight: Promise<unknown>[] = [];
     let b = 0;
     await watchAlerts(60_000, () => fired('WeftWorkflowSlow', { workflow: 'answer' }) && fired('WeftStreamFirstTokenSlow', { workflow: 'chat' }), async () => {
-      for (let i = 0; i < 8; i++) inFlight.push(answer(KEY, `a question during the brownout ${n}-${b++}`, 'standard'));
-      for (let i = 0; i < 3; i++) inFlight.push(streamChat(`a streamed question during the brownout ${n}-${b++}`));
+      for (let i = 0; i < 8; i++) inFlight.push(answer(KEY, `a question during the brownout ${stack.n}-${b++}`, 'standard'));
+      for (let i = 0; i < 3; i++) inFlight.push(streamChat(`a streamed question during the brownout ${stack.n}-${b++}`));
     });
     await Promise.all(inFlight);
     console.log(`[observe] brownout: ${b} requests; slow workflow fired: ${fired('WeftWorkflowSlow')}, slow first token fired: ${fired('WeftStreamFirstTokenSlow')}`);
@@ -368,9 +162,9 @@ describeWith("prometheus and redis-server on the PATH (Debian's prometheus and r
 
     // The gateway's Redis dies for 5 s under load, then comes back: caches, budgets and rate limits
     // report store errors from a really broken store.
-    await gatewayRedis!.kill();
+    await stack.gatewayRedis.kill();
     await drive(5_000);
-    await gatewayRedis!.start();
+    await stack.gatewayRedis.start();
     await drive(4_000);
     const storeErrors = (await prom('/api/v1/query', { query: `sum(weft_cache_requests_total{result="store_error"}) + sum(weft_budget_store_errors_total) + sum(weft_ratelimit_store_errors_total)` })) as { result: Array<{ value: [number, string] }> };
     const storeErrorCount = Number(storeErrors.result[0]?.value[1] ?? 0);
@@ -378,23 +172,21 @@ describeWith("prometheus and redis-server on the PATH (Debian's prometheus and r
     expect(storeErrorCount).toBeGreaterThan(0);
 
     // Compensations fail: undeliverable orders must undo their reservation and charge, and cannot.
-    const services = (path: string, body: unknown) => fetch(`${servicesUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    expect((await services('/admin/compensations', { fail: true })).ok).toBe(true);
-    const undeliverable = (i: number) =>
-      fetch(`${ordersUrl}/v1/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sku: 'tea', quantity: 1, card: '4242424242424242', postcode: UNDELIVERABLE_POSTCODE, orderId: `ord-undeliverable-${n}-${i}` }) }).then((r) => r.arrayBuffer());
+    await stack.services('/admin/compensations', { fail: true });
+    const undeliverable = (i: number) => stack.placeOrder('4242424242424242', UNDELIVERABLE_POSTCODE, `ord-undeliverable-${stack.n}-${i}`);
     await Promise.all([0, 1, 2].map(undeliverable));
     await watchAlerts(40_000, () => fired('WeftSagaCompensationFailures', { saga: 'place_order' }));
-    expect((await services('/admin/compensations', { fail: false })).ok).toBe(true);
+    await stack.services('/admin/compensations', { fail: false });
 
     // Backlog: the services slow to 2 s a call while 150 orders arrive; 4 workers cannot keep up.
-    expect((await services('/admin/latency', { ms: 2_000 })).ok).toBe(true);
+    await stack.services('/admin/latency', { ms: 2_000 });
     const flood = Array.from({ length: 150 }, () => placeOrder('4242424242424242'));
     await watchAlerts(40_000, () => fired('WeftQueueBacklogGrowing', { queue: 'place_order' }));
-    expect((await services('/admin/latency', { ms: 0 })).ok).toBe(true);
+    await stack.services('/admin/latency', { ms: 0 });
     await Promise.all(flood);
 
     // A dead target: the orders process is killed; Prometheus's scrapes fail.
-    orders!.process.kill('SIGKILL');
+    stack.orders.process.kill('SIGKILL');
     await watchAlerts(20_000, () => fired('WeftTargetDown', { job: 'weft-orders' }));
 
     const all = alertSpecs(testConfig).map((a) => a.name);
@@ -414,7 +206,7 @@ describeWith("prometheus and redis-server on the PATH (Debian's prometheus and r
           // Prometheus adds job and instance at the scrape; everything else the service exports itself.
           const matchers = m[2]!.split(/,\s*/).filter((l) => l !== '' && !/^(job|instance)=/.test(l));
           const match = `${m[1]}{${matchers.join(', ')}}`;
-          const found = (await prom('/api/v1/series', { 'match[]': matchers.length > 0 ? match : m[1]!, start: String(startedAt / 1000) })) as unknown[];
+          const found = (await prom('/api/v1/series', { 'match[]': matchers.length > 0 ? match : m[1]!, start: String(stack.startedAt / 1000) })) as unknown[];
           checked++;
           if (found.length === 0) invented.push(`${spec.name}: ${series}`);
         }
@@ -427,7 +219,7 @@ describeWith("prometheus and redis-server on the PATH (Debian's prometheus and r
   it('every query of every panel on every dashboard returns at least one series', async () => {
     const dashboards = dashboardSpecs(CONFIG).map(({ file }) => JSON.parse(readFileSync(join(root, PATHS.dashboards, file), 'utf8')) as DashboardJson);
     const queries: PanelQuery[] = dashboards.flatMap(queriesOfJson);
-    const range = { start: String(startedAt / 1000), end: String(Date.now() / 1000), step: '2' };
+    const range = { start: String(stack.startedAt / 1000), end: String(Date.now() / 1000), step: '2' };
     const empty: string[] = [];
     const gatewayEmpty: string[] = [];
     for (const q of queries) {
