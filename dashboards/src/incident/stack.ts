@@ -26,7 +26,7 @@ export const BATCH_KEY = 'weft-demo-key-0002';
 /** The demo key with a $0.002 daily budget. */
 export const TIGHT_KEY = 'weft-demo-key-tight';
 /** The orders demo declines this card: its saga refunds nothing and releases the stock reservation. */
-export const DECLINED_CARD = '4000000000000002';
+const DECLINED_CARD = '4000000000000002';
 /** An address the orders demo's shipping service cannot deliver to. */
 export const UNDELIVERABLE_POSTCODE = '00000';
 /** The simulated providers. */
