@@ -1,3 +1,5 @@
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { extract } from '@weft/http';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { chatCompletionChunks, chatCompletionRequestSchema, completeChat, type ChatCompletionRequest, type ChatCompletionResponse } from '../chat-completion.js';
 import { behaviourPatchSchema, type SimulatedErrorStatus } from '../provider-config.js';
@@ -51,6 +53,23 @@ export function buildApp(providers: ReadonlyMap<string, ProviderState>, logger: 
   // Cut pending latency waits short before Fastify waits for in-flight requests to finish.
   app.addHook('preClose', (done) => {
     waits.closeAll();
+    done();
+  });
+
+  // A SERVER span per provider call, child of the caller's traceparent, so a trace runs from the
+  // gateway through to the provider as it would with a real one (a no-op without an SDK).
+  const tracer = trace.getTracer('@weft/simulated-providers', '0.1.0');
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!request.url.startsWith('/p/')) return done();
+    const { context: parent } = extract(request.headers, { baggage: false, context: ROOT_CONTEXT });
+    const route = request.routeOptions.url ?? 'unmatched';
+    const span = tracer.startSpan(`${request.method} ${route}`, { kind: SpanKind.SERVER, attributes: { 'http.request.method': request.method, 'http.route': route } }, parent);
+    // 'close' fires for every ending: answered, streamed, or dropped by the client.
+    reply.raw.once('close', () => {
+      span.setAttribute('http.response.status_code', reply.raw.statusCode);
+      if (reply.raw.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    });
     done();
   });
 
