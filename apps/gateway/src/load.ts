@@ -133,7 +133,8 @@ const result = await autocannon({
         };
       },
       onResponse: (_status, _body, _context, headers) => {
-        const ms = Number.parseFloat(String((headers as Record<string, unknown>)['x-response-time'] ?? ''));
+        const header = (headers as Record<string, unknown>)['x-response-time'];
+        const ms = typeof header === 'string' ? Number.parseFloat(header) : Number.NaN;
         if (Number.isFinite(ms)) serverMs.push(ms);
       },
     },
