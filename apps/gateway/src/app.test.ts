@@ -161,6 +161,11 @@ describe('gateway (demo mode, in-memory stores)', () => {
     expect(metrics).toMatch(/weft_workflow_runs_total\{[^}]*workflow="answer"/);
     expect(metrics).toMatch(/process_cpu_user_seconds_total/);
     expect(metrics).toMatch(/http_server_requests_total\{[^}]*route="\/v1\/answer"/);
+    // No label carries an API key's name (main, tight) or the key: per-key figures go to logs and spans.
+    const labelValues = [...metrics.matchAll(/="([^"]*)"/g)].map((m) => m[1]!);
+    expect(labelValues.filter((v) => /(^|\.)(main|tight)$/.test(v) || v.includes(KEY) || v.includes(TIGHT))).toEqual([]);
+    expect(metrics).toMatch(/weft_ratelimit_rejections_total\{[^}]*limiter="ratelimit\.per_key"/);
+    expect(metrics).toMatch(/weft_routes_total\{[^}]*step="budget",route="per_key"/);
   });
 });
 
