@@ -1,5 +1,6 @@
-// Runs one benchmark case in this (fresh) process: a warm-up, then 5 timed runs of N sequential
-// awaited calls. Prints {"medianNs", "runsNs", "iterations"} as the last stdout line.
+// Runs one benchmark case in this (fresh) process: its behaviour check (does it really retry, time
+// out, break, fall back?), a warm-up, then 5 timed runs of N sequential awaited calls.
+// Prints {"medianNs", "runsNs", "iterations", "checked"} as the last stdout line.
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -11,6 +12,8 @@ if (!c) throw new Error(`no case ${name} in ${file}`);
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 200_000);
 const RUNS = 5;
+// The check runs first, in this process, on a policy built by the same code as the timed one.
+const checked = c.check ? (await c.check()).flat() : [];
 const fn = await c.setup();
 
 async function loop(n) {
@@ -28,4 +31,4 @@ for (let r = 0; r < RUNS; r++) {
 }
 await c.teardown?.();
 const sorted = [...runsNs].sort((a, b) => a - b);
-console.log(JSON.stringify({ medianNs: sorted[Math.floor(RUNS / 2)], runsNs, iterations: ITERATIONS }));
+console.log(JSON.stringify({ medianNs: sorted[Math.floor(RUNS / 2)], runsNs, iterations: ITERATIONS, checked }));

@@ -1,6 +1,8 @@
-// Runs every benchmark case in a fresh process and prints a table of median ns/op,
-// each case's ratio to a bare `await` of the same function, and its ratio to the peer case it names.
-// Usage: npm run bench [-- <filter>]    (filter: substring of case names)
+// Runs every benchmark case in a fresh process (each first checked to really retry, time out,
+// break and fall back where it claims to), prints a table of median ns/op, each case's ratio to a
+// bare `await` of the same function and to the peer case it names, then the heap over 1e6 runs,
+// and every goal of issue 19 as MET or MISSED with its ratio.
+// Usage: npm run bench [-- <filter>]    (filter: substring of case names; BENCH_HEAP_RUNS=0 skips the heap run)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -28,7 +30,7 @@ for (const c of selected) {
   }
   const r = JSON.parse(child.stdout.trim().split('\n').at(-1));
   results.push({ name: c.name, group: c.group ?? '', peer: c.peer, ...r });
-  process.stderr.write(`  ${c.name}: ${r.medianNs.toFixed(1)} ns/op\n`);
+  process.stderr.write(`  ${c.name}: ${r.medianNs.toFixed(1)} ns/op${r.checked.length ? ` (checked: ${r.checked.join('; ')})` : ''}\n`);
 }
 
 const bare = results.find((r) => r.name === 'bare call');
@@ -44,16 +46,69 @@ const rows = results.map((r) => {
     case: r.name,
     'ns/op (median)': r.medianNs.toFixed(1),
     'x bare': bare ? (r.medianNs / bare.medianNs).toFixed(2) : '-',
-    'overhead ns': bare ? (r.medianNs - bare.medianNs).toFixed(1) : '-',
     'vs peer': peer ? vsPeer(peer, r) : '',
     runs: r.runsNs.map((n) => n.toFixed(0)).join(' '),
   };
 });
 console.table(rows);
 
+// Heap over 1e6 runs of the full chain with metrics on, in its own process.
+const heapRuns = Number(process.env.BENCH_HEAP_RUNS ?? 1_000_000);
+let heap;
+if (heapRuns > 0 && filter === '') {
+  const child = spawnSync(process.execPath, ['--expose-gc', join(here, 'heap.mjs'), String(heapRuns)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (child.status === 0) heap = JSON.parse(child.stdout.trim().split('\n').at(-1));
+  else {
+    console.error(`heap run failed (exit ${child.status})`);
+    process.exitCode = 1;
+  }
+}
+
+// The goals of issue 19, each a ratio of two cases measured in this run.
+const ns = (name) => byName.get(name)?.medianNs;
+const goals = [];
+/** `ratio` is a/b; the goal is met when `ok(ratio)`. */
+function goal(text, a, b, ok, show = (r) => `${r.toFixed(2)}x`) {
+  const x = ns(a);
+  const y = ns(b);
+  if (x === undefined || y === undefined) return;
+  const ratio = x / y;
+  goals.push({ goal: text, ratio, met: ok(ratio), line: `${ok(ratio) ? 'MET   ' : 'MISSED'} ${text}: ${show(ratio)} ("${a}" ${x.toFixed(0)} ns / "${b}" ${y.toFixed(0)} ns)` });
+}
+const UNREAD = 'weft retry(3)+timeout(1s), signal unread';
+const READ = 'weft retry(3)+timeout(1s), signal read';
+const ON = 'chain retry+timeout+breaker+fallback+cache-miss, metrics on';
+const OFF = 'chain retry+timeout+breaker+fallback+cache-miss, metrics off';
+const faster = (r) => `${r.toFixed(2)}x faster`;
+goal('retry+timeout, signal unread <= 1.3x the Node floor', UNREAD, 'node floor: ALS.run + setTimeout/clearTimeout + await', (r) => r <= 1.3);
+goal('retry+timeout, signal read >= 3x faster than cockatiel', 'cockatiel wrap(retry, timeout), signal read', READ, (r) => r >= 3, faster);
+goal('retry+timeout, signal read >= 3x faster than effect@4 tryPromise', 'effect@4 tryPromise+timeout(1s)+retry(3), signal read', READ, (r) => r >= 3, faster);
+goal('full chain, metrics on <= 1.25x metrics off', ON, OFF, (r) => r <= 1.25);
+goal('full chain (metrics on) >= 3x faster than cockatiel wrap(fallback, breaker, retry, timeout)', 'cockatiel wrap(fallback, circuitBreaker, retry, timeout)', ON, (r) => r >= 3, faster);
+goal('cache hit through the primitive <= 2x a raw lru-cache get + await', 'weft cache hit (string key), primitive only', 'raw lru-cache get + await', (r) => r <= 2);
+// Reported beside the goals, not goals of their own.
+const info = [];
+const also = (text, a, b) => ns(a) !== undefined && ns(b) !== undefined && info.push(`       ${text}: ${(ns(a) / ns(b)).toFixed(2)}x`);
+also('retry+timeout, signal unread, faster than cockatiel', 'cockatiel wrap(retry, timeout)', UNREAD);
+also('retry+timeout, signal unread, faster than effect@4', 'effect@4 tryPromise+timeout(1s)+retry(3), signal unread', UNREAD);
+also('retry+timeout, signal unread, x a bare call', UNREAD, 'bare call');
+also('cache hit through run(), x a raw lru-cache get + await', 'weft cache hit (string key), full run()', 'raw lru-cache get + await');
+if (heap) {
+  const ok = Math.abs(heap.growth) <= 0.05 && heap.unhandled === 0 && heap.handlesLeft.length === 0;
+  goals.push({
+    goal: 'heap flat within +-5% over 1e6 runs, no unhandled rejection, no handle left',
+    ratio: 1 + heap.growth,
+    met: ok,
+    line: `${ok ? 'MET   ' : 'MISSED'} heap over ${heap.runs} chain runs (metrics on) within +-5%: ${(heap.growth * 100).toFixed(2)}% (${(heap.startBytes / 1e6).toFixed(2)} MB at 10% -> ${(heap.endBytes / 1e6).toFixed(2)} MB), unhandled rejections ${heap.unhandled}, handles left ${heap.handlesLeft.length ? heap.handlesLeft.join(', ') : 'none'}`,
+  });
+}
+console.log(`\ngoals (issue 19), Node ${process.version}, ${os.cpus().length} cores, a fresh process per case:`);
+for (const g of goals) console.log(g.line);
+for (const l of info) console.log(l);
+
 mkdirSync(join(here, 'results'), { recursive: true });
 writeFileSync(
   join(here, 'results', 'latest.json'),
-  JSON.stringify({ date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0]?.model, results }, null, 2) + '\n',
+  JSON.stringify({ date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0]?.model, results, heap, goals: goals.map(({ line, ...g }) => g) }, null, 2) + '\n',
 );
 console.log(`\nwrote bench/results/latest.json (${results.length} cases)`);

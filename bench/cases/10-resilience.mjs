@@ -1,35 +1,64 @@
 // Resilience cases: retry(3) + timeout(1 s) around the same no-op, once with the callee ignoring
-// its signal and once reading it, beside cockatiel's wrap(retry, timeout) in the same run.
-import { step } from '@weft/core';
-import { handleAll, retry, timeout, TimeoutStrategy, wrap, ExponentialBackoff, circuitBreaker as cbPolicy, ConsecutiveBreaker, fallback as cfb } from 'cockatiel';
-import { CircuitBreaker } from '@weft/core';
-import { work } from './00-core.mjs';
+// its signal and once reading it, beside cockatiel's wrap(retry, timeout) and effect@4's
+// tryPromise + timeout + retry in the same run.
+import { step, CircuitBreaker } from '@weft/core';
+import { handleAll, circuitBreaker as cbPolicy, ConsecutiveBreaker, fallback as cfb } from 'cockatiel';
+import { Effect } from 'effect';
+import { work, COCKATIEL, FLOOR, cockatielRetryTimeout } from './00-core.mjs';
+import { checkRetries, checkTimesOut } from '../checks.mjs';
 
-const COCKATIEL = 'cockatiel wrap(retry, timeout)';
+export const WEFT_UNREAD = 'weft retry(3)+timeout(1s), signal unread';
+export const WEFT_READ = 'weft retry(3)+timeout(1s), signal read';
+export const COCKATIEL_READ = 'cockatiel wrap(retry, timeout), signal read';
+export const EFFECT_UNREAD = 'effect@4 tryPromise+timeout(1s)+retry(3), signal unread';
+export const EFFECT_READ = 'effect@4 tryPromise+timeout(1s)+retry(3), signal read';
+
+/** Weft's retry(3) around timeout(1 s); `read` hands the callee the run context (it may read ctx.signal). */
+const weftRetryTimeout = (read) => (body) => {
+  const p = step('noop', read ? (n, ctx) => body(n, ctx) : (n) => body(n, undefined)).timeout(1_000).retry({ retries: 3 });
+  return (i) => p.run(i);
+};
+
+/** effect@4: tryPromise, a 1 s timeout, retried 3 times; `read` takes tryPromise's AbortSignal. */
+const effectRetryTimeout = (read) => (body) => {
+  const program = read
+    ? (i) => Effect.tryPromise({ try: async (signal) => body(i, { signal }), catch: (e) => e })
+    : (i) => Effect.tryPromise({ try: async () => body(i, undefined), catch: (e) => e });
+  return (i) => Effect.runPromise(program(i).pipe(Effect.timeout('1 second'), Effect.retry({ times: 3 })));
+};
+
+const both = (make, options) => async () => [await checkRetries(make), await checkTimesOut(make, options)];
+const readSignal = (n, src) => (src.signal.aborted ? 0 : work(n));
 
 export const cases = [
   {
-    name: 'weft retry(3)+timeout(1s), signal unread',
-    peer: COCKATIEL,
-    setup: () => {
-      const p = step('noop', work).timeout(1_000).retry({ retries: 3 });
-      return (i) => p.run(i);
-    },
+    name: WEFT_UNREAD,
+    peer: FLOOR,
+    check: both(weftRetryTimeout(false), { signal: false }),
+    setup: () => weftRetryTimeout(false)((n) => work(n)),
   },
   {
-    name: 'weft retry(3)+timeout(1s), signal read',
-    peer: COCKATIEL,
-    setup: () => {
-      const p = step('noop', (n, ctx) => (ctx.signal.aborted ? 0 : work(n))).timeout(1_000).retry({ retries: 3 });
-      return (i) => p.run(i);
-    },
+    name: WEFT_READ,
+    peer: COCKATIEL_READ,
+    check: both(weftRetryTimeout(true)),
+    setup: () => weftRetryTimeout(true)(readSignal),
   },
   {
-    name: 'cockatiel wrap(retry, timeout), signal read',
-    setup: () => {
-      const policy = wrap(retry(handleAll, { maxAttempts: 3, backoff: new ExponentialBackoff() }), timeout(1_000, TimeoutStrategy.Cooperative));
-      return (i) => policy.execute(({ signal }) => (signal.aborted ? 0 : work(i)));
-    },
+    name: COCKATIEL_READ,
+    check: both(cockatielRetryTimeout),
+    setup: () => cockatielRetryTimeout(readSignal),
+  },
+  {
+    name: EFFECT_UNREAD,
+    group: 'peer',
+    check: both(effectRetryTimeout(false), { signal: false }),
+    setup: () => effectRetryTimeout(false)((n) => work(n)),
+  },
+  {
+    name: EFFECT_READ,
+    group: 'peer',
+    check: both(effectRetryTimeout(true)),
+    setup: () => effectRetryTimeout(true)(readSignal),
   },
   {
     name: 'weft circuitBreaker (closed)',
@@ -76,3 +105,4 @@ export const cases = [
     },
   },
 ];
+export { COCKATIEL };
