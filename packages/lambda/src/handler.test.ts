@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { CircuitBreaker, step, ValidationError, type WeftEvent } from '@weft/core';
 import { onEvent } from '@weft/core';
+import { parentSpanId, recordSpans } from '@weft/testing';
 import { hasRedisServer, describeWith, RedisServer } from '@weft/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -39,6 +40,23 @@ describe('lambdaHandler on API Gateway events', () => {
     expect(lines[0]).not.toContain('sky');
     await handler(v2, ctx());
     expect(JSON.parse(lines[1]!)).toMatchObject({ ColdStart: 0 });
+  });
+
+  it("makes the run's span a child of the caller's traceparent, and flushes before returning", async () => {
+    const tracing = recordSpans();
+    try {
+      let flushedSpans = -1;
+      const handler = lambdaHandler(answerStep(), { metrics: false, flush: () => Promise.resolve(void (flushedSpans = tracing.spans().length)) });
+      await handler(v2, ctx());
+      const spans = tracing.spans();
+      expect(spans.length).toBeGreaterThan(0);
+      expect(spans.every((s) => s.spanContext().traceId === '4bf92f3577b34da6a3ce929d0e0e4736')).toBe(true);
+      // The outermost span (the run) is the child of the caller's span from the fixture's traceparent.
+      expect(spans.filter((s) => parentSpanId(s) === '00f067aa0ba902b7').map((s) => s.name)).toEqual(['answer']);
+      expect(flushedSpans).toBeGreaterThan(0); // the run's span had ended when flush ran
+    } finally {
+      await tracing.stop();
+    }
   });
 
   it('answers a REST (v1) event with a base64 body, generating a correlation ID when none is sent', async () => {
