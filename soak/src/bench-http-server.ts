@@ -3,11 +3,15 @@
  *
  *   node dist/bench-http-server.js gateway          the full gateway (demo providers, metrics, logs at LOG_LEVEL)
  *   node dist/bench-http-server.js bare '<json>'    bare Fastify: POST /v1/answer parses the body and returns <json>
+ *   node dist/bench-http-server.js bare-als '<json>' bare Fastify whose handler runs inside AsyncLocalStorage.run (Node's floor for any context-carrying library)
+ *   node dist/bench-http-server.js step '<json>'    the same route, its handler running step().retry().timeout() that returns <json>
  *
  * Prints `listening <port>` on stdout once it accepts connections, and exits on SIGTERM.
  */
 import { buildApp } from '@weft/gateway/dist/app.js';
 import { loadConfig } from '@weft/gateway/dist/config.js';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { step } from '@weft/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 
 const [mode, payload] = process.argv.slice(2);
@@ -29,8 +33,22 @@ if (mode === 'gateway') {
   const body: unknown = JSON.parse(payload);
   app = Fastify({ bodyLimit: 64 * 1024 });
   app.post('/v1/answer', () => Promise.resolve(body));
+} else if (mode === 'bare-als' && payload !== undefined) {
+  const body: unknown = JSON.parse(payload);
+  const als = new AsyncLocalStorage<object>();
+  const store = {};
+  const answer = (): Promise<unknown> => Promise.resolve(body);
+  app = Fastify({ bodyLimit: 64 * 1024 });
+  app.post('/v1/answer', () => als.run(store, answer));
+} else if (mode === 'step' && payload !== undefined) {
+  const body: unknown = JSON.parse(payload);
+  const answer = step('answer', (_request: unknown) => body)
+    .retry({ retries: 3 })
+    .timeout(1_000);
+  app = Fastify({ bodyLimit: 64 * 1024 });
+  app.post('/v1/answer', (request) => answer.run(request.body));
 } else {
-  console.error('usage: bench-http-server.js gateway | bare <json>');
+  console.error('usage: bench-http-server.js gateway | bare <json> | bare-als <json> | step <json>');
   process.exit(2);
 }
 await app.listen({ port: 0, host: '127.0.0.1' });
