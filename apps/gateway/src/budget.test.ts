@@ -37,7 +37,7 @@ describe('budgets under concurrency', () => {
     expect(r.spent).toBeLessThanOrEqual(LIMIT);
     expect(r.served).toBeGreaterThan(0);
     expect(r.refused).toBeGreaterThan(0);
-  });
+  }, 60_000);
 
   const gate = redisServerGate();
   let redis: RedisServer | undefined;
@@ -52,5 +52,5 @@ describe('budgets under concurrency', () => {
     expect(r.spent).toBeLessThanOrEqual(LIMIT);
     expect(r.served).toBeGreaterThan(0);
     expect(r.refused).toBeGreaterThan(0);
-  });
+  }, 60_000);
 });
