@@ -38,7 +38,8 @@ async function main(): Promise<void> {
   // crosses its threshold within a minute or two), then a margin.
   const providerOutageMs = Math.max(seconds(a.circuitOpen.for), seconds(a.fallbackRatio.for)) * 1000 + 3 * 60_000;
   const fullOutageMs = seconds(a.workflowErrorRatio.for) * 1000 + 3 * 60_000;
-  const recoveryMs = rate + Math.max(seconds(a.workflowErrorRatio.for), seconds(a.circuitOpen.for)) * 1000 + 2 * 60_000;
+  // Alerts resolve once their condition clears: the ratios when the failures leave the rate window.
+  const recoveryMs = rate + 5 * 60_000;
   console.log(
     `[incident] shipped for: values: circuit open ${a.circuitOpen.for}, fallback rate ${a.fallbackRatio.for}, error ratio ${a.workflowErrorRatio.for}, budget exhausted ${a.budgetExhausted.for}; ` +
       `the run takes about ${Math.round((60_000 + providerOutageMs + fullOutageMs + recoveryMs) / 60_000)} minutes (Ctrl-C stops it)`,
@@ -78,14 +79,15 @@ async function main(): Promise<void> {
       }
     }
   };
-  const phase = async (name: string, ms: number): Promise<void> => {
-    console.log(`[incident] ${clock(Date.now() - started)} phase: ${name} (${Math.round(ms / 60_000)} min)`);
+  const phase = async (name: string, ms: number, done: () => boolean = () => false): Promise<void> => {
+    console.log(`[incident] ${clock(Date.now() - started)} phase: ${name} (up to ${Math.round(ms / 60_000)} min)`);
     const until = Date.now() + ms;
-    while (Date.now() < until) {
+    while (Date.now() < until && !done()) {
       await stack.drive(SCRAPE_SECONDS * 1000);
       await poll();
     }
   };
+  const allResolved = (): boolean => [...timelines.values()].every((t) => t.resolved !== undefined);
 
   try {
     await phase('normal load', 60_000);
@@ -96,7 +98,7 @@ async function main(): Promise<void> {
     for (const name of PROVIDERS) await stack.configureProvider(name, { down: true });
     await phase('every provider down: answers fail', fullOutageMs);
     for (const name of PROVIDERS) await stack.configureProvider(name, { down: false });
-    await phase('recovery: every provider back', recoveryMs);
+    await phase('recovery: every provider back, until every alert has resolved', recoveryMs, allResolved);
   } finally {
     console.log('\n[incident] alert timeline (minutes:seconds since start):');
     console.log('  alert'.padEnd(56) + 'pending  firing   resolved');
