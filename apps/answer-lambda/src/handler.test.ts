@@ -15,7 +15,7 @@ interface Result {
 }
 
 let sim: SimulatedProviders;
-let handler: (event: unknown, context: ReturnType<typeof context>) => Promise<unknown>;
+let handler: (event: unknown, lambdaContext: { getRemainingTimeInMillis(): number }) => Promise<unknown>;
 const lines: string[] = [];
 const log = console.log;
 
