@@ -48,7 +48,9 @@ async function main(): Promise<void> {
   const stack = await IncidentStack.start(CONFIG, SCRAPE_SECONDS);
   const started = Date.now();
   console.log(`[incident] gateway ${stack.gatewayUrl}, orders ${stack.ordersUrl}, Prometheus ${stack.promUrl} (open ${stack.promUrl}/alerts to watch)`);
+  /** The current episode of each alert, and every episode in order. */
   const timelines = new Map<string, Timeline>();
+  const history: Timeline[] = [];
   const identity = (alert: ActiveAlert): string => {
     const { alertname, severity: _severity, ...rest } = alert.labels;
     const detail = rest.breaker ?? rest.step ?? rest.budget ?? rest.workflow ?? rest.instance ?? '';
@@ -62,7 +64,11 @@ async function main(): Promise<void> {
       const id = identity(alert);
       seen.add(id);
       let t = timelines.get(id);
-      if (t === undefined || t.resolved !== undefined) timelines.set(id, (t = { alert: id }));
+      if (t === undefined || t.resolved !== undefined) {
+        // A new episode (the first, or the alert came back after resolving).
+        timelines.set(id, (t = { alert: id }));
+        history.push(t);
+      }
       if (t.pending === undefined) {
         t.pending = now;
         console.log(`[incident] ${clock(now)} ${id}: pending`);
@@ -102,7 +108,7 @@ async function main(): Promise<void> {
   } finally {
     console.log('\n[incident] alert timeline (minutes:seconds since start):');
     console.log('  alert'.padEnd(56) + 'pending  firing   resolved');
-    for (const t of timelines.values()) {
+    for (const t of history) {
       const cell = (ms: number | undefined) => (ms === undefined ? '-' : clock(ms)).padEnd(9);
       console.log(`  ${t.alert.padEnd(54)}${cell(t.pending)}${cell(t.firing)}${cell(t.resolved)}`);
     }
