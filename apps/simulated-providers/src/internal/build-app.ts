@@ -50,9 +50,19 @@ function admit(state: ProviderState, request: FastifyRequest, reply: FastifyRepl
 export function buildApp(providers: ReadonlyMap<string, ProviderState>, logger: boolean): FastifyInstance {
   const app = Fastify({ logger });
   const waits = new Waits();
-  // Cut pending latency waits short before Fastify waits for in-flight requests to finish.
+  // Cut pending latency waits short before Fastify waits for in-flight requests to finish (they
+  // answer 503 at once). Then keep closing connections as they turn idle, and after a second close
+  // the rest: a caller that connected and then gave up before sending its request (a hedge's loser,
+  // say) leaves a socket Node counts as busy until its 60 s headers timeout, and close() waited for it.
   app.addHook('preClose', (done) => {
     waits.closeAll();
+    let ticks = 0;
+    const sweeper = setInterval(() => {
+      if (++ticks >= 50) app.server.closeAllConnections();
+      else app.server.closeIdleConnections();
+    }, 20);
+    sweeper.unref();
+    app.server.once('close', () => clearInterval(sweeper));
     done();
   });
 
