@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '@weft/test-support';
 import { describe, expect, it } from 'vitest';
 
 // The load tool's latencies must agree with the server's: with autocannon's coordinated-omission
@@ -11,16 +11,6 @@ import { describe, expect, it } from 'vitest';
 
 const load = fileURLToPath(new URL('../dist/load.js', import.meta.url));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe('npm run load', () => {
   it("reports a client p50 that agrees with the server's own, and says which figures are which", async () => {

@@ -6,12 +6,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createWeftRedis, RedisSagaLog } from '@weft/redis';
-import { RedisServer } from '@weft/test-support';
+import { freePort, RedisServer } from '@weft/test-support';
 import type { MonitoringConfig } from '../config.js';
 import { generateFiles, PATHS } from '../generate.js';
 
@@ -34,16 +33,6 @@ export const PROVIDERS = ['alpha', 'beta', 'gamma'] as const;
 
 export const sleep = (ms: number): Promise<void> => new Promise<void>((r) => setTimeout(r, ms));
 
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
-}
 
 /** A child process and the tail of what it wrote to stderr. */
 export interface Child {

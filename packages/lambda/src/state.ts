@@ -119,29 +119,26 @@ export class LambdaState {
   }
 
   /** Restores every registered breaker from the store (the handler calls it before the run). */
-  async load(): Promise<void> {
-    const store = this.store;
-    if (store === undefined) return;
-    await Promise.all(
-      this.breakers.map(async (b) => {
-        try {
-          const json = await bounded(store.get(b.name), this.timeoutMs);
-          if (json !== undefined) b.restore(JSON.parse(json) as CircuitBreakerSnapshot);
-        } catch {
-          this.storeErrors++;
-        }
-      }),
-    );
+  load(): Promise<void> {
+    return this.eachBreaker(async (store, b) => {
+      const json = await store.get(b.name);
+      if (json !== undefined) b.restore(JSON.parse(json) as CircuitBreakerSnapshot);
+    });
   }
 
   /** Saves every registered breaker to the store (the handler calls it after the run). */
-  async save(): Promise<void> {
+  save(): Promise<void> {
+    return this.eachBreaker((store, b) => store.set(b.name, JSON.stringify(b.toJSON())));
+  }
+
+  /** Runs `io` for every registered breaker, each bounded by `storeTimeoutMs`; a failure is counted, never thrown. */
+  private async eachBreaker(io: (store: BreakerStateStore, breaker: CircuitBreaker) => Promise<void>): Promise<void> {
     const store = this.store;
     if (store === undefined) return;
     await Promise.all(
       this.breakers.map(async (b) => {
         try {
-          await bounded(store.set(b.name, JSON.stringify(b.toJSON())), this.timeoutMs);
+          await bounded(io(store, b), this.timeoutMs);
         } catch {
           this.storeErrors++;
         }
