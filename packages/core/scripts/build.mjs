@@ -49,7 +49,8 @@ await build({
   sourcesContent: true,
   // Whitespace and syntax only: identifiers keep their names (stack traces read as the source), and
   // the source maps map back. Smaller files parse faster, which is much of what importing Weft costs.
-  minifyWhitespace: true,
+  // WEFT_PROFILE_BUILD=1 keeps line breaks, so a CPU profile's lines point at code one can read.
+  minifyWhitespace: !process.env.WEFT_PROFILE_BUILD,
   minifySyntax: true,
   chunkNames: 'chunks/[name]-[hash]',
   logLevel: 'warning',

@@ -19,7 +19,7 @@ export type { RunContext, RunAttributes } from './context/run-context.js';
 export { checkCorrelationId, resolveCorrelationId, newCorrelationId, MAX_CORRELATION_ID_LENGTH } from './context/correlation-id.js';
 export type { CorrelationIdRejection } from './context/correlation-id.js';
 
-export { onEvent } from './events/on-event.js';
+export { onEvent, type OnEventOptions } from './events/on-event.js';
 export { systemClock, currentClock, useClock } from './clock/index.js';
 export type { Clock, TimerHandle } from './clock/index.js';
 export type { Outcome, EventBase, RunStartedEvent, RunFinishedEvent, StepStartedEvent, StepFinishedEvent, CorrelationIdReplacedEvent, RetryAttemptEvent, RetryScheduledEvent, RetryGaveUpEvent, RetrySucceededEvent, TimeoutEvent, FallbackServedEvent, FallbackExhaustedEvent, CircuitState, CircuitStateChangedEvent, CircuitRejectedEvent, BulkheadRejectedEvent, BulkheadQueuedEvent, RateLimitedEvent, RateLimitWaitedEvent, RateLimitStoreErrorEvent, HedgeStartedEvent, HedgeWonEvent, ChaosInjectedEvent, CacheResult, CacheEvent, CacheSetEvent, CacheRefreshEvent, CacheSetFailure, RouteChosenEvent, SagaFinishedEvent, SagaCompensatedEvent, SagaTakeoverEvent, StreamFirstChunkEvent, StreamFinishedEvent, CostRecordedEvent, BudgetEvent, BudgetStoreErrorEvent, WeftEvent, WeftEventType, EventOf, EventPayload } from './events/event-types.js';

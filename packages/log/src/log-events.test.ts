@@ -170,7 +170,7 @@ describe('logEvents', () => {
   it("redacts the run's secrets from event lines when the run's context is current", async () => {
     stop = logEvents(createLogger({ destination: out, level: 'debug' }));
     // Delivered from inside a step, where currentContext() is the run's: the secrets are known.
-    const hub = (globalThis as Record<symbol, { emit(e: WeftEvent): void }>)[Symbol.for('weft.event-hub.v2')]!;
+    const hub = (globalThis as Record<symbol, { emit(e: WeftEvent): void }>)[Symbol.for('weft.event-hub.v3')]!;
     await step('s', (_: void, ctx) => {
       hub.emit({ type: 'fallback.exhausted', workflow: 'w', step: 's', primitive: 'fallback', correlationId: ctx.correlationId, runId: ctx.runId, time: 0, errors: [new Error(`bad key ${ctx.secret('k')}`)] });
     }).run(undefined, { secrets: { k: 'sk-test-abcdef123456' } });

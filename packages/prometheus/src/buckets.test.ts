@@ -1,22 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_BUCKETS, HTTP_BUCKETS } from './metric-names.js';
+import { seededRandom } from './test-support/seeded-random.js';
 
 // The p95 an operator reads is histogram_quantile over the buckets: Prometheus finds the bucket the
 // rank falls in and interpolates linearly inside it. These tests feed known latency distributions
 // (seeded, 200,000 samples each) through exactly that estimate and compare it with the samples' true
 // p95. The goal is 10%.
 
-/** A seeded PRNG (mulberry32), so every run draws the same samples. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = seededRandom;
 
 /** A standard normal draw (Box-Muller). */
 const normal = (r: () => number): number => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());

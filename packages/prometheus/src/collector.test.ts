@@ -487,3 +487,22 @@ describe('keyed budgets', () => {
     }
   });
 });
+
+describe('the default source', () => {
+  it('subscribes to exactly the event types handle() records', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { RECORDED_EVENT_TYPES } = await import('./collector.js');
+    const source = readFileSync(new URL('./collector.ts', import.meta.url), 'utf8');
+    const handle = source.slice(source.indexOf('  private handle(e: WeftEvent): void {'));
+    const cases = [...handle.slice(0, handle.indexOf('      default:')).matchAll(/case '([a-z_.]+)':/g)].map((m) => m[1]);
+    expect(cases.length).toBeGreaterThan(20);
+    expect([...RECORDED_EVENT_TYPES].sort()).toEqual([...cases].sort());
+  });
+
+  it('records runs through the real event stream while skipping the types it does not record', async () => {
+    const registry = new Registry();
+    collector({ registry }).start();
+    await step('recorded', () => 1).run(undefined, { workflow: 'subscribed' });
+    expect(await series(registry)).toMatchObject({ 'weft_workflow_runs_total{workflow="subscribed",outcome="succeeded"}': 1 });
+  });
+});

@@ -1,7 +1,8 @@
-import { isAbortedError, onEvent, runOutcome, type RunOutcome, type WeftEvent } from '@weft/core';
-import { Counter, Gauge, Histogram, Registry, register as globalRegistry, type OpenMetricsContentType, type PrometheusContentType } from 'prom-client';
+import { isAbortedError, onEvent, runOutcome, type RunOutcome, type WeftEvent, type WeftEventType } from '@weft/core';
+import { Counter, Gauge, Registry, register as globalRegistry, type OpenMetricsContentType, type PrometheusContentType } from 'prom-client';
 import { fail, knownOptions, optionalBoolean } from '@weft/core/options';
 import { errorKind } from './error-kind.js';
+import { CellHistogram, type HistogramCell } from './internal/cell-histogram.js';
 import { ChildCache } from './internal/child-cache.js';
 import { CounterCell, flushAll } from './internal/counter-cell.js';
 import { LabelGuard, type OverflowReason } from './internal/label-guard.js';
@@ -117,10 +118,47 @@ export interface WeftEventSource {
   subscribe(next: (event: WeftEvent) => void): { unsubscribe(): void };
 }
 
-/** Every event of every Weft primitive in the process, without rxjs. */
+/**
+ * The event types the collector records (the cases of `handle`; a test keeps the two equal). The
+ * default source subscribes to these only, so primitives do not build the others (run.started,
+ * step.started, ...) for the collector.
+ */
+export const RECORDED_EVENT_TYPES: readonly WeftEventType[] = Object.freeze([
+  'run.finished',
+  'step.finished',
+  'retry.attempt',
+  'retry.scheduled',
+  'retry.gave_up',
+  'timeout.expired',
+  'fallback.served',
+  'fallback.exhausted',
+  'circuit.state_changed',
+  'circuit.rejected',
+  'bulkhead.rejected',
+  'ratelimit.rejected',
+  'ratelimit.store_error',
+  'hedge.started',
+  'hedge.won',
+  'cache.request',
+  'cache.set',
+  'saga.finished',
+  'saga.compensation',
+  'saga.takeover',
+  'stream.first_chunk',
+  'stream.finished',
+  'cost.recorded',
+  'budget.usage',
+  'budget.warning',
+  'budget.exceeded',
+  'budget.store_error',
+  'chaos.injected',
+  'route.chosen'
+]);
+
+/** The events the collector records, from every Weft primitive in the process, without rxjs. */
 const allEvents: WeftEventSource = {
   subscribe(next) {
-    return { unsubscribe: onEvent(next) };
+    return { unsubscribe: onEvent(next, { types: RECORDED_EVENT_TYPES }) };
   },
 };
 
@@ -169,12 +207,10 @@ type CounterChild = CounterCell;
 type GaugeChild = Gauge.Internal<string>;
 /** Makes the label-bound cell of one counter for resolved label values. */
 type CounterFamily = (values: readonly string[]) => CounterCell;
-interface HistogramEntry {
-  readonly child: Histogram.Internal<string>;
-  /** The label set, for exemplar observations, which go through the parent histogram. */
-  readonly labels: Readonly<Record<string, string>>;
-}
-interface RunEntry extends HistogramEntry {
+/** A histogram series: observations go to its cell; the registry reads the cells at each scrape. */
+type HistogramEntry = HistogramCell;
+interface RunEntry {
+  readonly duration: HistogramCell;
   readonly runs: CounterChild;
 }
 type CircuitEntry = Readonly<Record<(typeof CIRCUIT_STATES)[number], GaugeChild>>;
@@ -238,8 +274,6 @@ export class WeftCollector {
   private readonly maxLabelValues: number;
   private readonly maxLabelLength: number;
 
-  private readonly stepDurationHistogram: Histogram<string>;
-  private readonly runDurationHistogram: Histogram<string>;
   private readonly overflowCounter: CounterFamily;
 
   private readonly runs: ChildCache<RunEntry>;
@@ -269,7 +303,6 @@ export class WeftCollector {
   private readonly streamFirstChunk: ChildCache<HistogramEntry>;
   private readonly streamChunks: ChildCache<HistogramEntry>;
   private readonly streamTokens: ChildCache<HistogramEntry>;
-  private readonly streamFirstChunkHistogram: Histogram<string>;
   private readonly cost: ChildCache<CounterChild>;
   private readonly tokens: ChildCache<CounterChild>;
   private readonly budgetUtilisation: ChildCache<GaugeChild>;
@@ -331,9 +364,9 @@ export class WeftCollector {
       this.names.push(prefix + d.name);
       return new Gauge({ name: prefix + d.name, help: d.help, labelNames: d.labels, registers });
     };
-    const histogram = (d: MetricDefinition): Histogram<string> => {
+    const histogram = (d: MetricDefinition, bounds: readonly number[] = buckets, exemplars = this.exemplars): CellHistogram => {
       this.names.push(prefix + d.name);
-      return new Histogram({ name: prefix + d.name, help: d.help, labelNames: d.labels, buckets: [...buckets], registers, enableExemplars: this.exemplars });
+      return new CellHistogram(prefix + d.name, d.help, d.labels, bounds, exemplars, registers);
     };
     const M = METRIC_DEFINITIONS;
 
@@ -344,21 +377,14 @@ export class WeftCollector {
       const d = M[key];
       return new ChildCache(this.guardsFor(d), counter(d));
     };
-    const histogramEntry = (metric: Histogram<string>, d: MetricDefinition, values: readonly string[]): HistogramEntry => {
-      const labels: Record<string, string> = {};
-      for (let i = 0; i < d.labels.length; i++) labels[d.labels[i]!] = values[i]!;
-      return { child: metric.labels(...values), labels };
-    };
 
-    // Runs: one entry holds both the counter and the histogram child for (workflow, outcome).
+    // Runs: one entry holds both the counter and the histogram series for (workflow, outcome).
     const runCounter = counter(M.workflowRuns);
-    this.runDurationHistogram = histogram(M.workflowRunDuration);
-    const runHistogram = this.runDurationHistogram;
-    this.runs = new ChildCache(this.guardsFor(M.workflowRuns), (values) => ({ ...histogramEntry(runHistogram, M.workflowRunDuration, values), runs: runCounter(values) }));
+    const runHistogram = histogram(M.workflowRunDuration);
+    this.runs = new ChildCache(this.guardsFor(M.workflowRuns), (values) => ({ duration: runHistogram.cell(values), runs: runCounter(values) }));
     this.workflowErrors = counterCache('workflowErrors');
-    this.stepDurationHistogram = histogram(M.stepDuration);
-    const stepHistogram = this.stepDurationHistogram;
-    this.steps = new ChildCache(this.guardsFor(M.stepDuration), (values) => histogramEntry(stepHistogram, M.stepDuration, values));
+    const stepHistogram = histogram(M.stepDuration);
+    this.steps = new ChildCache(this.guardsFor(M.stepDuration), (values) => stepHistogram.cell(values));
     this.stepErrors = counterCache('stepErrors');
     this.retryAttempts = counterCache('retryAttempts');
     this.retries = counterCache('retries');
@@ -386,17 +412,12 @@ export class WeftCollector {
     this.sagaCompensations = counterCache('sagaCompensations');
     this.sagaTakeovers = counterCache('sagaTakeovers');
     this.streams = counterCache('streams');
-    this.streamFirstChunkHistogram = histogram(M.streamTimeToFirstChunk);
-    const ttfc = this.streamFirstChunkHistogram;
-    this.streamFirstChunk = new ChildCache(this.guardsFor(M.streamTimeToFirstChunk), (values) => histogramEntry(ttfc, M.streamTimeToFirstChunk, values));
-    const countHistogram = (d: MetricDefinition): Histogram<string> => {
-      this.names.push(prefix + d.name);
-      return new Histogram({ name: prefix + d.name, help: d.help, labelNames: d.labels, buckets: [...COUNT_BUCKETS], registers });
-    };
-    const chunksHistogram = countHistogram(M.streamChunks);
-    this.streamChunks = new ChildCache(this.guardsFor(M.streamChunks), (values) => histogramEntry(chunksHistogram, M.streamChunks, values));
-    const tokensHistogram = countHistogram(M.streamTokens);
-    this.streamTokens = new ChildCache(this.guardsFor(M.streamTokens), (values) => histogramEntry(tokensHistogram, M.streamTokens, values));
+    const ttfc = histogram(M.streamTimeToFirstChunk, buckets, false);
+    this.streamFirstChunk = new ChildCache(this.guardsFor(M.streamTimeToFirstChunk), (values) => ttfc.cell(values));
+    const chunksHistogram = histogram(M.streamChunks, COUNT_BUCKETS, false);
+    this.streamChunks = new ChildCache(this.guardsFor(M.streamChunks), (values) => chunksHistogram.cell(values));
+    const tokensHistogram = histogram(M.streamTokens, COUNT_BUCKETS, false);
+    this.streamTokens = new ChildCache(this.guardsFor(M.streamTokens), (values) => tokensHistogram.cell(values));
     this.cost = counterCache('cost');
     this.tokens = counterCache('tokens');
     const utilisationGauge = gauge(M.budgetUtilisation);
@@ -497,7 +518,7 @@ export class WeftCollector {
     for (const outcome of RUN_OUTCOMES) {
       const entry = this.runs.get2(w, outcome);
       entry.runs.touch();
-      this.runDurationHistogram.zero(entry.labels);
+      entry.duration.zero();
     }
     for (const step of declared.retries ?? []) {
       this.retryAttempts.get2(w, step).touch();
@@ -567,12 +588,12 @@ export class WeftCollector {
       case 'run.finished': {
         const entry = this.runs.get2(e.workflow, e.outcome === 'success' ? 'succeeded' : runOutcome(e.error));
         entry.runs.inc();
-        this.observe(this.runDurationHistogram, entry, e.durationMs / 1000, e.traceId);
+        this.observe(entry.duration, e.durationMs / 1000, e.traceId);
         if (e.outcome === 'error') this.workflowErrors.get2(e.workflow, errorKind(e.error)).inc();
         return;
       }
       case 'step.finished': {
-        this.observe(this.stepDurationHistogram, this.steps.get3(e.workflow, e.step, e.outcome), e.durationMs / 1000, e.traceId);
+        this.observe(this.steps.get3(e.workflow, e.step, e.outcome), e.durationMs / 1000, e.traceId);
         if (e.outcome === 'error') this.stepErrors.get3(e.workflow, e.step, errorKind(e.error)).inc();
         return;
       }
@@ -633,12 +654,12 @@ export class WeftCollector {
         this.sagaTakeovers.get3(e.workflow, e.saga, e.direction).inc();
         return;
       case 'stream.first_chunk':
-        this.observe(this.streamFirstChunkHistogram, this.streamFirstChunk.get2(e.workflow, e.step), e.timeToFirstChunkMs / 1000, undefined);
+        this.streamFirstChunk.get2(e.workflow, e.step).observe(e.timeToFirstChunkMs / 1000);
         return;
       case 'stream.finished':
         this.streams.get3(e.workflow, e.step, e.outcome).inc();
-        this.streamChunks.get2(e.workflow, e.step).child.observe(e.chunks);
-        if (e.tokens !== undefined) this.streamTokens.get2(e.workflow, e.step).child.observe(e.tokens);
+        this.streamChunks.get2(e.workflow, e.step).observe(e.chunks);
+        if (e.tokens !== undefined) this.streamTokens.get2(e.workflow, e.step).observe(e.tokens);
         return;
       case 'cost.recorded': {
         const model = e.model ?? NO_MODEL_LABEL_VALUE;
@@ -669,12 +690,8 @@ export class WeftCollector {
     }
   }
 
-  private observe(histogram: Histogram<string>, entry: HistogramEntry, seconds: number, traceId: string | undefined): void {
-    if (this.exemplars && typeof traceId === 'string' && traceId.length <= MAX_TRACE_ID_LENGTH) {
-      histogram.observe({ labels: entry.labels, value: seconds, exemplarLabels: { trace_id: traceId } });
-    } else {
-      entry.child.observe(seconds);
-    }
+  private observe(cell: HistogramCell, seconds: number, traceId: string | undefined): void {
+    cell.observe(seconds, this.exemplars && typeof traceId === 'string' && traceId.length <= MAX_TRACE_ID_LENGTH ? traceId : undefined);
   }
 
   private setCircuitState(breaker: string, state: string): void {

@@ -1,4 +1,4 @@
-export { WeftCollector, createWeftMetrics, DEFAULTS } from './collector.js';
+export { WeftCollector, createWeftMetrics, DEFAULTS, RECORDED_EVENT_TYPES } from './collector.js';
 export type { WeftMetricsOptions, WeftEventSource, AnyRegistry, DeclaredWorkflow } from './collector.js';
 export { METRICS, METRIC_LABELS, METRIC_DEFINITIONS, LABELS, DEFAULT_BUCKETS, HTTP_BUCKETS, COUNT_BUCKETS, OVERFLOW_LABEL_VALUE, NO_MODEL_LABEL_VALUE } from './metric-names.js';
 export type { MetricDefinition, MetricKey, MetricType, LabelName } from './metric-names.js';

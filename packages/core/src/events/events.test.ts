@@ -99,3 +99,48 @@ describe('events are frozen', () => {
     expect(seen.every((e) => Object.isFrozen(e) && e.step !== 'tampered')).toBe(true);
   });
 });
+
+describe('onEvent with types', () => {
+  it('delivers only the named types, and primitives build no event of a type nobody takes', async () => {
+    const { onEvent } = await import('./on-event.js');
+    const seen: string[] = [];
+    const stop = onEvent((e) => seen.push(`${e.type}:${e.step}`), { types: ['step.finished', 'run.finished'] });
+    try {
+      expect(hub.active).toBe(true);
+      expect(hub.wants('step.finished')).toBe(true);
+      expect(hub.wants('step.started')).toBe(false);
+      await sequence(step('a', (n: number) => n + 1), step('b', (n: number) => n * 2)).run(1);
+      expect(seen).toEqual(['step.finished:a', 'step.finished:b', 'run.finished:a>b']);
+    } finally {
+      stop();
+    }
+    expect(hub.active).toBe(false);
+    expect(hub.wants('step.finished')).toBe(false);
+  });
+
+  it('a filtered and an unfiltered listener each get what they asked for; removing one twice changes nothing', async () => {
+    const { onEvent } = await import('./on-event.js');
+    const narrow: string[] = [];
+    const wide: string[] = [];
+    const stopNarrow = onEvent((e) => narrow.push(e.type), { types: ['run.finished'] });
+    const stopWide = onEvent((e) => wide.push(e.type));
+    await step('both', () => 1).run(undefined);
+    stopWide();
+    stopWide();
+    expect(hub.wants('step.started')).toBe(false);
+    expect(hub.wants('run.finished')).toBe(true);
+    await step('narrow-only', () => 1).run(undefined);
+    stopNarrow();
+    expect(narrow).toEqual(['run.finished', 'run.finished']);
+    expect(wide).toEqual(['run.started', 'step.started', 'step.finished', 'run.finished']);
+    expect(hub.active).toBe(false);
+  });
+
+  it('rejects bad options with a TypeError naming the option', async () => {
+    const { onEvent } = await import('./on-event.js');
+    expect(() => onEvent(() => {}, { types: 'run.finished' as never })).toThrow(/`types`/);
+    expect(() => onEvent(() => {}, { types: ['Run Finished' as never] })).toThrow(/`types`/);
+    expect(() => onEvent(() => {}, { typos: [] } as never)).toThrow(/typos/);
+    expect(hub.active).toBe(false);
+  });
+});

@@ -31,5 +31,5 @@ Object.defineProperty(Primitive.prototype, 'events', {
 });
 
 export { events } from './event-stream.js';
-export { onEvent } from './on-event.js';
+export { onEvent, type OnEventOptions } from './on-event.js';
 export type { Outcome, EventBase, RunStartedEvent, RunFinishedEvent, StepStartedEvent, StepFinishedEvent, CorrelationIdReplacedEvent, RetryAttemptEvent, RetryScheduledEvent, RetryGaveUpEvent, RetrySucceededEvent, TimeoutEvent, FallbackServedEvent, FallbackExhaustedEvent, CircuitState, CircuitStateChangedEvent, CircuitRejectedEvent, BulkheadRejectedEvent, BulkheadQueuedEvent, RateLimitedEvent, RateLimitWaitedEvent, RateLimitStoreErrorEvent, HedgeStartedEvent, HedgeWonEvent, ChaosInjectedEvent, CacheResult, CacheEvent, CacheSetEvent, CacheRefreshEvent, CacheSetFailure, RouteChosenEvent, SagaFinishedEvent, SagaCompensatedEvent, SagaTakeoverEvent, StreamFirstChunkEvent, StreamFinishedEvent, CostRecordedEvent, BudgetEvent, BudgetStoreErrorEvent, WeftEvent, WeftEventType, EventOf, EventPayload } from './event-types.js';

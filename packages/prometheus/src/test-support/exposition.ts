@@ -75,7 +75,7 @@ type Hub = { emit(event: WeftEvent): void; active: boolean };
 export function emitInRun(payload: Record<string, unknown> & { type: WeftEvent['type'] }): void {
   const ctx = currentContext();
   if (!ctx) throw new Error('emitInRun must be called inside a run');
-  const hub = (globalThis as Record<symbol, unknown>)[Symbol.for('weft.event-hub.v2')] as Hub | undefined;
+  const hub = (globalThis as Record<symbol, unknown>)[Symbol.for('weft.event-hub.v3')] as Hub | undefined;
   if (!hub) throw new Error('no Weft event hub on globalThis');
   if (!hub.active) return;
   hub.emit({
