@@ -95,6 +95,38 @@ describe('streamStep and stream()', () => {
     expect(log.closed).toBe(true);
   });
 
+  it('the run ends the moment the consumer leaves, even while the upstream hangs; a caller\'s signal still ends it', async () => {
+    const finished: WeftEvent[] = [];
+    const sub = events.subscribe((e) => {
+      if (e.type === 'run.finished' && e.workflow.startsWith('hang')) finished.push(e);
+    });
+    try {
+      const s = streamStep('hang', async function* () {
+        yield 'first';
+        await new Promise<never>(() => {}); // never settles and ignores its signal
+      });
+      for await (const c of s.stream('x', { workflow: 'hang-consumer' })) {
+        expect(c).toBe('first');
+        break;
+      }
+      await tick();
+      expect(finished.map((e) => e.type === 'run.finished' && e.outcome === 'error' && (e.error as { by?: string }).by)).toEqual(['consumer']);
+
+      const caller = new AbortController();
+      const seen: string[] = [];
+      const ended = drain(s.stream('x', { workflow: 'hang-caller', signal: caller.signal }));
+      await tick();
+      caller.abort(new Error('caller gave up'));
+      const out = await ended;
+      seen.push(...out.chunks);
+      expect(seen).toEqual(['first']);
+      expect(out.error).toBeInstanceOf(Error);
+      expect(finished).toHaveLength(2);
+    } finally {
+      sub.unsubscribe();
+    }
+  });
+
   it('unsubscribing aborts the upstream too', async () => {
     const { s, log } = upstream(Array.from({ length: 1000 }, (_, i) => String(i)));
     await new Promise<void>((resolve) => {

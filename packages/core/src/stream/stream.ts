@@ -16,7 +16,7 @@ import { sleep } from '../internal/sleep.js';
 import { childSpan, endSpan, failSpan } from '../internal/tracing.js';
 import { fail, number, optionalFunction, optionalNumber, optionsObject, primitiveName } from '../internal/validate-options.js';
 import { Cache, type CacheOptions } from '../cache/cache.js';
-import { Primitive, type RunOptions } from '../primitive.js';
+import { Primitive, RunStop, type RunOptions } from '../primitive.js';
 
 /**
  * What a streaming step returns: an async iterable (an async generator, a Node stream, the
@@ -89,19 +89,20 @@ export interface StreamHedgeOptions {
  * streaming step's `ctx.signal` aborts and its iterator is closed.
  */
 export class WeftStream<T> extends Observable<T> implements AsyncIterable<T> {
-  constructor(private readonly start: (sink: Sink<T>, signal: AbortSignal) => Promise<void>) {
+  /** @internal Use `StreamPrimitive.stream()`. */
+  constructor(private readonly start: (sink: Sink<T>, stop: RunStop) => Promise<void>) {
     super((subscriber: Subscriber<T>) => {
-      const controller = new AbortController();
-      this.start({ next: (chunk) => subscriber.next(chunk) }, controller.signal).then(
+      const stop = new RunStop();
+      this.start({ next: (chunk) => subscriber.next(chunk) }, stop).then(
         () => subscriber.complete(),
         (error: unknown) => subscriber.error(error),
       );
-      return () => controller.abort(new AbortedError(undefined, 'The stream consumer unsubscribed', 'consumer'));
+      return () => stop.abort(new AbortedError(undefined, 'The stream consumer unsubscribed', 'consumer'));
     });
   }
 
   [Symbol.asyncIterator](): AsyncIterator<T> {
-    const controller = new AbortController();
+    const stop = new RunStop();
     // One slot: the producer waits until the consumer has taken the chunk and asked for the next.
     let slot: { chunk: T; taken: () => void } | undefined;
     let waiting: ((r: IteratorResult<T>) => void) | undefined;
@@ -147,7 +148,7 @@ export class WeftStream<T> extends Observable<T> implements AsyncIterable<T> {
             });
           },
         },
-        controller.signal,
+        stop,
       ).then(
         () => {
           ended = {};
@@ -170,7 +171,7 @@ export class WeftStream<T> extends Observable<T> implements AsyncIterable<T> {
       return: (): Promise<IteratorResult<T>> => {
         // The consumer left the loop: stop the upstream now, and release a producer waiting to
         // hand over a chunk, so it sees the abort and ends (its finally blocks run).
-        controller.abort(new AbortedError(undefined, 'The stream consumer stopped reading', 'consumer'));
+        stop.abort(new AbortedError(undefined, 'The stream consumer stopped reading', 'consumer'));
         ended ??= {};
         if (slot !== undefined) {
           const { taken } = slot;
@@ -216,9 +217,9 @@ export class StreamPrimitive<I, T> {
    */
   stream(input: I, options?: RunOptions): WeftStream<T> {
     return new WeftStream<T>((sink, stop) => {
-      const signal = options?.signal ? AbortSignal.any([options.signal, stop]) : stop;
       const runner = new Primitive<I, void>(this.name, 'stream', (value, ctx) => this.execStream(value, ctx, sink));
-      return runner.run(input, { ...options, signal, workflow: options?.workflow ?? this.name });
+      // The consumer's stop aborts the run's scope directly; a caller's signal works as in run().
+      return runner.startRun(input, options?.workflow === undefined ? { ...options, workflow: this.name } : options, { stop });
     });
   }
 
