@@ -246,6 +246,7 @@ export class Primitive<in I, out O> {
 
     const finish = (): void => {
       if (timer !== undefined) clock.clearTimeout(timer);
+      stop?.detach();
       removeListener?.();
     };
     const kind = this.kind;
@@ -297,7 +298,8 @@ export interface RunHooks {
 /**
  * @internal Ends a run from outside without an AbortSignal: `abort` aborts the run's scope (so its
  * steps' `ctx.signal` aborts and its timers clear), and the run settles at once with the reason.
- * It may be aborted before the run starts: the run then fails before any step runs.
+ * It may be aborted before the run starts: the run then fails before any step runs; once the run
+ * has settled, aborting it does nothing.
  */
 export class RunStop {
   private scope: Scope | undefined;
@@ -315,6 +317,12 @@ export class RunStop {
     this.stopped = true;
     this.reason = reason;
     this.scope?.abort(reason);
+  }
+
+  /** Called when the run settles: a stop after that (an Observable's teardown after it completed) changes nothing. */
+  detach(): void {
+    this.stopped = true;
+    this.scope = undefined;
   }
 }
 

@@ -127,6 +127,18 @@ describe('streamStep and stream()', () => {
     }
   });
 
+  it('a stream that completed is not aborted afterwards by the teardown of its subscription', async () => {
+    let signal: AbortSignal | undefined;
+    const s = streamStep('done', async function* (_: string, ctx) {
+      signal = ctx.signal;
+      yield 'a';
+      yield 'b';
+    });
+    expect(await firstValueFrom(s.stream('x').pipe(toArray()))).toEqual(['a', 'b']);
+    await tick();
+    expect(signal?.aborted).toBe(false);
+  });
+
   it('unsubscribing aborts the upstream too', async () => {
     const { s, log } = upstream(Array.from({ length: 1000 }, (_, i) => String(i)));
     await new Promise<void>((resolve) => {
