@@ -401,6 +401,23 @@ describe('declare()', () => {
     }
   });
 
+  it('keeps what runs already recorded when called after them', async () => {
+    const { Registry } = await import('prom-client');
+    const { WeftCollector } = await import('./collector.js');
+    const registry = new Registry();
+    const collector = new WeftCollector({ registry });
+    try {
+      collector.record({ ...base({ workflow: 'answer' }), type: 'run.finished', outcome: 'success', durationMs: 120, traceId: undefined });
+      collector.declare({ workflow: 'answer' });
+      const all = await series(registry);
+      expect(all['weft_workflow_runs_total{workflow="answer",outcome="succeeded"}']).toBe(1);
+      expect(all['weft_workflow_run_duration_seconds_count{workflow="answer",outcome="succeeded"}']).toBe(1);
+      expect(all['weft_workflow_run_duration_seconds_count{workflow="answer",outcome="failed"}']).toBe(0);
+    } finally {
+      collector.unregister();
+    }
+  });
+
   it('keeps a breaker state an event already reported', async () => {
     const { Registry } = await import('prom-client');
     const { WeftCollector } = await import('./collector.js');

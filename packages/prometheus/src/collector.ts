@@ -518,7 +518,7 @@ export class WeftCollector {
     for (const outcome of RUN_OUTCOMES) {
       const entry = this.runs.get2(w, outcome);
       entry.runs.touch();
-      entry.duration.zero();
+      entry.duration.touch();
     }
     for (const step of declared.retries ?? []) {
       this.retryAttempts.get2(w, step).touch();

@@ -68,12 +68,18 @@ describe('CellHistogram', () => {
     expect(plain(await ours.getMetricsAsJSON())).toEqual(plain(await theirs.getMetricsAsJSON()));
   });
 
-  it('zero() makes a series exist at 0 and resets follow the registry', async () => {
+  it('touch() makes a series exist at 0 (as zero() on a new series), keeps what it counted, and resets follow the registry', async () => {
     const { theirs, ours, reference, cellOf, labelsOf } = both();
     reference.zero(labelsOf[2]!);
-    cellOf[2]!.zero();
+    cellOf[2]!.touch();
+    cellOf[2]!.touch();
     expect(await ours.metrics()).toBe(await theirs.metrics());
     expect(await ours.metrics()).toContain('h_seconds_count{workflow="search"');
+    cellOf[2]!.observe(0.5);
+    reference.labels(...SERIES[2]).observe(0.5);
+    cellOf[2]!.touch();
+    expect(await ours.metrics()).toBe(await theirs.metrics());
+    expect(await ours.metrics()).toContain('h_seconds_count{workflow="search",step="query \\"quoted\\", back\\\\slash",outcome="success"} 1');
     cellOf[0]!.observe(1);
     reference.labels(...SERIES[0]).observe(1);
     theirs.resetMetrics();

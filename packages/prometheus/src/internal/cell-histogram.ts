@@ -30,7 +30,7 @@ export class HistogramCell {
   private readonly exemplars: Array<Exemplar | undefined> | undefined;
   private sum = 0;
   private count = 0;
-  /** Whether the series exists: observed, or declared with `zero()`, since the last reset. */
+  /** Whether the series exists: observed, or touched, since the last reset. */
   private exists = false;
 
   constructor(
@@ -67,23 +67,21 @@ export class HistogramCell {
     if (this.exemplars !== undefined && traceId !== undefined) this.exemplars[lo] = { labelSet: { trace_id: traceId }, value, timestamp: Date.now() / 1000 };
   }
 
-  /** Makes the series exist at zero (prom-client's `zero`): every count and the sum set to 0. */
-  zero(): void {
-    this.zeroCounts();
+  /**
+   * Makes the series exist, so a scrape shows it at 0 before any observation. Unlike prom-client's
+   * `zero()`, it keeps what the series has already counted.
+   */
+  touch(): void {
     if (!this.exists) this.appear();
   }
 
   /** Forgets every observation and the series itself; the histogram empties its list of live series. */
   clear(): void {
-    this.zeroCounts();
-    this.exists = false;
-  }
-
-  private zeroCounts(): void {
     this.counts.fill(0);
     this.exemplars?.fill(undefined);
     this.sum = 0;
     this.count = 0;
+    this.exists = false;
   }
 
   private appear(): void {
@@ -134,7 +132,7 @@ export class CellHistogram {
     for (const r of registers) r.registerMetric(this as unknown as Metric);
   }
 
-  /** The series for resolved label values (one per call: callers cache it). It exists once observed or zeroed. */
+  /** The series for resolved label values (one per call: callers cache it). It exists once observed or touched. */
   cell(values: readonly string[]): HistogramCell {
     const labels: Record<string, string> = {};
     for (let i = 0; i < this.labelNames.length; i++) labels[this.labelNames[i]!] = values[i]!;
