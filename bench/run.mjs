@@ -108,6 +108,7 @@ also('retry+timeout, signal unread, faster than cockatiel', 'cockatiel wrap(retr
 also('retry+timeout, signal unread, faster than effect@4', 'effect@4 tryPromise+timeout(1s)+retry(3), signal unread', UNREAD);
 also('retry+timeout, signal unread, x a bare call', UNREAD, 'bare call');
 also('cache hit through run(), x a raw lru-cache get + await', 'weft cache hit (string key), full run()', 'raw lru-cache get + await');
+also('cache hit through the primitive, x a raw lru-cache get + await with AsyncLocalStorage on (as in any process running Weft)', 'weft cache hit (string key), primitive only', 'raw lru-cache get + await, AsyncLocalStorage on');
 if (heap) {
   const ok = Math.abs(heap.growth) <= 0.05 && heap.unhandled === 0 && heap.handlesLeft.length === 0;
   goals.push({
