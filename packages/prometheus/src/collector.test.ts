@@ -2,7 +2,7 @@ import { CircuitOpenError, TimeoutError, step, type WeftEvent } from '@weft/core
 import { Registry, register as globalRegistry } from 'prom-client';
 import { Subject } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WeftCollector, createWeftMetrics } from './collector.js';
+import { RECORDED_EVENT_TYPES, WeftCollector, createWeftMetrics } from './collector.js';
 import { DEFAULT_BUCKETS, METRIC_DEFINITIONS } from './metric-names.js';
 import { base, series } from './test-support/exposition.js';
 
@@ -367,148 +367,115 @@ describe('label guards', () => {
 
 describe('declare()', () => {
   it('creates every series the declared parts can produce at 0, so a fresh scrape shows them', async () => {
-    const { Registry } = await import('prom-client');
-    const { WeftCollector } = await import('./collector.js');
     const registry = new Registry();
-    const collector = new WeftCollector({ registry });
-    try {
-      collector.declare({ workflow: 'answer', retries: ['provider'], timeouts: ['provider'], fallbacks: [{ step: 'providers', alternatives: 2 }], breakers: ['provider'], hedges: ['provider'], caches: ['answers'], budgets: ['daily'], rateLimiters: ['per-key'], bulkheads: ['provider'], sagas: ['order'], streams: ['tokens'] });
-      collector.declare({ workflow: 'answer', breakers: ['provider'] }); // again: changes nothing
-      const all = await series(registry);
-      for (const outcome of ['succeeded', 'rejected', 'failed']) {
-        expect(all[`weft_workflow_runs_total{workflow="answer",outcome="${outcome}"}`]).toBe(0);
-        expect(all[`weft_workflow_run_duration_seconds_count{workflow="answer",outcome="${outcome}"}`]).toBe(0);
-      }
-      expect(all['weft_retry_gave_up_total{workflow="answer",step="provider",reason="exhausted"}']).toBe(0);
-      expect(all['weft_timeouts_total{workflow="answer",step="provider"}']).toBe(0);
-      expect(all['weft_fallbacks_total{workflow="answer",step="providers",alternative="2"}']).toBe(0);
-      expect(all['weft_fallback_exhausted_total{workflow="answer",step="providers"}']).toBe(0);
-      expect(all['weft_circuit_state{breaker="provider",state="closed"}']).toBe(1);
-      expect(all['weft_circuit_rejections_total{workflow="answer",breaker="provider",state="open"}']).toBe(0);
-      expect(all['weft_hedges_won_total{workflow="answer",step="provider"}']).toBe(0);
-      expect(all['weft_cache_requests_total{workflow="answer",cache="answers",result="hit"}']).toBe(0);
-      expect(all['weft_cache_set_failures_total{workflow="answer",cache="answers",reason="store_error"}']).toBe(0);
-      expect(all['weft_budget_exceeded_total{budget="daily",scope="window"}']).toBe(0);
-      expect(all['weft_budget_keys{budget="daily",scope="window",state="exhausted"}']).toBe(0);
-      expect(all['weft_ratelimit_rejections_total{workflow="answer",limiter="per-key"}']).toBe(0);
-      expect(all['weft_bulkhead_rejections_total{workflow="answer",bulkhead="provider"}']).toBe(0);
-      expect(all['weft_sagas_total{workflow="answer",saga="order",outcome="compensation_failed"}']).toBe(0);
-      expect(all['weft_streams_total{workflow="answer",step="tokens",outcome="failed_mid_stream"}']).toBe(0);
-      // Values no declaration names are not invented.
-      expect(Object.keys(all).filter((k) => k.includes('weft_budget_utilisation_ratio'))).toEqual([]);
-    } finally {
-      collector.unregister();
+    const c = collector({ registry });
+    c.declare({ workflow: 'answer', retries: ['provider'], timeouts: ['provider'], fallbacks: [{ step: 'providers', alternatives: 2 }], breakers: ['provider'], hedges: ['provider'], caches: ['answers'], budgets: ['daily'], rateLimiters: ['per-key'], bulkheads: ['provider'], sagas: ['order'], streams: ['tokens'] });
+    c.declare({ workflow: 'answer', breakers: ['provider'] }); // again: changes nothing
+    const all = await series(registry);
+    for (const outcome of ['succeeded', 'rejected', 'failed']) {
+      expect(all[`weft_workflow_runs_total{workflow="answer",outcome="${outcome}"}`]).toBe(0);
+      expect(all[`weft_workflow_run_duration_seconds_count{workflow="answer",outcome="${outcome}"}`]).toBe(0);
     }
+    expect(all['weft_retry_gave_up_total{workflow="answer",step="provider",reason="exhausted"}']).toBe(0);
+    expect(all['weft_timeouts_total{workflow="answer",step="provider"}']).toBe(0);
+    expect(all['weft_fallbacks_total{workflow="answer",step="providers",alternative="2"}']).toBe(0);
+    expect(all['weft_fallback_exhausted_total{workflow="answer",step="providers"}']).toBe(0);
+    expect(all['weft_circuit_state{breaker="provider",state="closed"}']).toBe(1);
+    expect(all['weft_circuit_rejections_total{workflow="answer",breaker="provider",state="open"}']).toBe(0);
+    expect(all['weft_hedges_won_total{workflow="answer",step="provider"}']).toBe(0);
+    expect(all['weft_cache_requests_total{workflow="answer",cache="answers",result="hit"}']).toBe(0);
+    expect(all['weft_cache_set_failures_total{workflow="answer",cache="answers",reason="store_error"}']).toBe(0);
+    expect(all['weft_budget_exceeded_total{budget="daily",scope="window"}']).toBe(0);
+    expect(all['weft_budget_keys{budget="daily",scope="window",state="exhausted"}']).toBe(0);
+    expect(all['weft_ratelimit_rejections_total{workflow="answer",limiter="per-key"}']).toBe(0);
+    expect(all['weft_bulkhead_rejections_total{workflow="answer",bulkhead="provider"}']).toBe(0);
+    expect(all['weft_sagas_total{workflow="answer",saga="order",outcome="compensation_failed"}']).toBe(0);
+    expect(all['weft_streams_total{workflow="answer",step="tokens",outcome="failed_mid_stream"}']).toBe(0);
+    // Values no declaration names are not invented.
+    expect(Object.keys(all).filter((k) => k.includes('weft_budget_utilisation_ratio'))).toEqual([]);
   });
 
   it('keeps what runs already recorded when called after them', async () => {
-    const { Registry } = await import('prom-client');
-    const { WeftCollector } = await import('./collector.js');
     const registry = new Registry();
-    const collector = new WeftCollector({ registry });
-    try {
-      collector.record({ ...base({ workflow: 'answer' }), type: 'run.finished', outcome: 'success', durationMs: 120, traceId: undefined });
-      collector.declare({ workflow: 'answer' });
-      const all = await series(registry);
-      expect(all['weft_workflow_runs_total{workflow="answer",outcome="succeeded"}']).toBe(1);
-      expect(all['weft_workflow_run_duration_seconds_count{workflow="answer",outcome="succeeded"}']).toBe(1);
-      expect(all['weft_workflow_run_duration_seconds_count{workflow="answer",outcome="failed"}']).toBe(0);
-    } finally {
-      collector.unregister();
-    }
+    const c = collector({ registry });
+    c.record({ ...base({ workflow: 'answer' }), type: 'run.finished', outcome: 'success', durationMs: 120, traceId: undefined });
+    c.declare({ workflow: 'answer' });
+    const all = await series(registry);
+    expect(all['weft_workflow_runs_total{workflow="answer",outcome="succeeded"}']).toBe(1);
+    expect(all['weft_workflow_run_duration_seconds_count{workflow="answer",outcome="succeeded"}']).toBe(1);
+    expect(all['weft_workflow_run_duration_seconds_count{workflow="answer",outcome="failed"}']).toBe(0);
   });
 
   it('keeps a breaker state an event already reported', async () => {
-    const { Registry } = await import('prom-client');
-    const { WeftCollector } = await import('./collector.js');
     const registry = new Registry();
-    const collector = new WeftCollector({ registry });
-    try {
-      collector.record({ ...base(), type: 'circuit.state_changed', breaker: 'provider', from: 'closed', to: 'open' });
-      collector.declare({ workflow: 'answer', breakers: ['provider'] });
-      const all = await series(registry);
-      expect(all['weft_circuit_state{breaker="provider",state="open"}']).toBe(1);
-      expect(all['weft_circuit_state{breaker="provider",state="closed"}']).toBe(0);
-    } finally {
-      collector.unregister();
-    }
+    const c = collector({ registry });
+    c.record({ ...base(), type: 'circuit.state_changed', breaker: 'provider', from: 'closed', to: 'open' });
+    c.declare({ workflow: 'answer', breakers: ['provider'] });
+    const all = await series(registry);
+    expect(all['weft_circuit_state{breaker="provider",state="open"}']).toBe(1);
+    expect(all['weft_circuit_state{breaker="provider",state="closed"}']).toBe(0);
   });
 
   it('throws a TypeError naming `workflow` without one', async () => {
-    const { Registry } = await import('prom-client');
-    const { WeftCollector } = await import('./collector.js');
-    const collector = new WeftCollector({ registry: new Registry() });
-    expect(() => collector.declare({ workflow: '' })).toThrow(/`workflow`/);
+    const c = collector({ registry: new Registry() });
+    expect(() => c.declare({ workflow: '' })).toThrow(/`workflow`/);
   });
 });
 
 describe('keyed budgets', () => {
   it('count keys over the warning line and exhausted, read the highest utilisation among the others, and forget idle keys', async () => {
-    const { Registry } = await import('prom-client');
-    const { WeftCollector } = await import('./collector.js');
     const registry = new Registry();
-    const collector = new WeftCollector({ registry, budgetKeyIdleMs: 60_000 });
+    const c = collector({ registry, budgetKeyIdleMs: 60_000 });
     const report = (type: string, partition: string, spent: number, time: number) =>
-      collector.record({ ...base(), time, type, budget: 'daily', scope: 'window', spent, limit: 10, utilisation: spent / 10, warnAt: 0.8, partition } as WeftEvent);
-    try {
-      report('budget.usage', 'k1', 3, 0);
-      report('budget.usage', 'k2', 9, 1_000); // warning
-      report('budget.exceeded', 'k3', 12, 2_000); // refused: exhausted
-      let all = await series(registry);
-      expect(all['weft_budget_keys{budget="daily",scope="window",state="active"}']).toBe(3);
-      expect(all['weft_budget_keys{budget="daily",scope="window",state="warning"}']).toBe(1);
-      expect(all['weft_budget_keys{budget="daily",scope="window",state="exhausted"}']).toBe(1);
-      // The exhausted key does not hide the others' trend: predicted exhaustion still works for them.
-      expect(all['weft_budget_utilisation_ratio{budget="daily",scope="window"}']).toBe(0.9);
-      // Burn: what calls spent (3 + 9), not the refused call's projection.
-      expect(all['weft_budget_spent_total{budget="daily",scope="window"}']).toBe(12);
-      report('budget.usage', 'k2', 4, 3_000); // k2's window drained
-      all = await series(registry);
-      expect(all['weft_budget_keys{budget="daily",scope="window",state="warning"}']).toBe(0);
-      expect(all['weft_budget_utilisation_ratio{budget="daily",scope="window"}']).toBe(0.4);
-      expect(all['weft_budget_spent_total{budget="daily",scope="window"}']).toBe(12);
-      // A minute later only the key that reported again counts; the exhausted one is forgotten.
-      report('budget.usage', 'k1', 5, 62_500);
-      all = await series(registry);
-      expect(all['weft_budget_keys{budget="daily",scope="window",state="active"}']).toBe(2);
-      expect(all['weft_budget_keys{budget="daily",scope="window",state="exhausted"}']).toBe(0);
-      expect(all['weft_budget_utilisation_ratio{budget="daily",scope="window"}']).toBe(0.5);
-      expect(all['weft_budget_spent_total{budget="daily",scope="window"}']).toBe(14);
-    } finally {
-      collector.unregister();
-    }
+      c.record({ ...base(), time, type, budget: 'daily', scope: 'window', spent, limit: 10, utilisation: spent / 10, warnAt: 0.8, partition } as WeftEvent);
+    report('budget.usage', 'k1', 3, 0);
+    report('budget.usage', 'k2', 9, 1_000); // warning
+    report('budget.exceeded', 'k3', 12, 2_000); // refused: exhausted
+    let all = await series(registry);
+    expect(all['weft_budget_keys{budget="daily",scope="window",state="active"}']).toBe(3);
+    expect(all['weft_budget_keys{budget="daily",scope="window",state="warning"}']).toBe(1);
+    expect(all['weft_budget_keys{budget="daily",scope="window",state="exhausted"}']).toBe(1);
+    // The exhausted key does not hide the others' trend: predicted exhaustion still works for them.
+    expect(all['weft_budget_utilisation_ratio{budget="daily",scope="window"}']).toBe(0.9);
+    // Burn: what calls spent (3 + 9), not the refused call's projection.
+    expect(all['weft_budget_spent_total{budget="daily",scope="window"}']).toBe(12);
+    report('budget.usage', 'k2', 4, 3_000); // k2's window drained
+    all = await series(registry);
+    expect(all['weft_budget_keys{budget="daily",scope="window",state="warning"}']).toBe(0);
+    expect(all['weft_budget_utilisation_ratio{budget="daily",scope="window"}']).toBe(0.4);
+    expect(all['weft_budget_spent_total{budget="daily",scope="window"}']).toBe(12);
+    // A minute later only the key that reported again counts; the exhausted one is forgotten.
+    report('budget.usage', 'k1', 5, 62_500);
+    all = await series(registry);
+    expect(all['weft_budget_keys{budget="daily",scope="window",state="active"}']).toBe(2);
+    expect(all['weft_budget_keys{budget="daily",scope="window",state="exhausted"}']).toBe(0);
+    expect(all['weft_budget_utilisation_ratio{budget="daily",scope="window"}']).toBe(0.5);
+    expect(all['weft_budget_spent_total{budget="daily",scope="window"}']).toBe(14);
   });
 
 
   it('report the highest utilisation among keys below the limit, with no key label', async () => {
-    const { Registry } = await import('prom-client');
-    const { WeftCollector } = await import('./collector.js');
     const { budget, step, recordCost, LocalBudgetStore } = await import('@weft/core');
     const registry = new Registry();
-    const collector = new WeftCollector({ registry }).start();
-    try {
-      const spend = budget(
-        step('spend', (x: { key: string; amount: number }, ctx) => {
-          recordCost(ctx, { amount: x.amount });
-          return x.amount;
-        }),
-        { name: 'daily', key: (x) => x.key, window: { limit: 10, windowMs: 60_000 }, store: new LocalBudgetStore() },
-      );
-      await spend.run({ key: 'tenant-a', amount: 7 });
-      await spend.run({ key: 'tenant-b', amount: 2 });
-      const text = await registry.metrics();
-      expect(text).toContain('weft_budget_utilisation_ratio{budget="daily",scope="window"} 0.7');
-      expect(text).not.toContain('tenant-');
-    } finally {
-      collector.unregister();
-    }
+    collector({ registry }).start();
+    const spend = budget(
+      step('spend', (x: { key: string; amount: number }, ctx) => {
+        recordCost(ctx, { amount: x.amount });
+        return x.amount;
+      }),
+      { name: 'daily', key: (x) => x.key, window: { limit: 10, windowMs: 60_000 }, store: new LocalBudgetStore() },
+    );
+    await spend.run({ key: 'tenant-a', amount: 7 });
+    await spend.run({ key: 'tenant-b', amount: 2 });
+    const text = await registry.metrics();
+    expect(text).toContain('weft_budget_utilisation_ratio{budget="daily",scope="window"} 0.7');
+    expect(text).not.toContain('tenant-');
   });
 });
 
 describe('the default source', () => {
   it('subscribes to exactly the event types handle() records', async () => {
     const { readFileSync } = await import('node:fs');
-    const { RECORDED_EVENT_TYPES } = await import('./collector.js');
     const source = readFileSync(new URL('./collector.ts', import.meta.url), 'utf8');
     const handle = source.slice(source.indexOf('  private handle(e: WeftEvent): void {'));
     const cases = [...handle.slice(0, handle.indexOf('      default:')).matchAll(/case '([a-z_.]+)':/g)].map((m) => m[1]);
