@@ -102,6 +102,7 @@ describe('POST /v1/chat/completions with the openai client', () => {
     }
     await until(() => sim().statsOf('beta').streamsCancelled === cancelledBefore + 1);
     expect(sim().statsOf('beta').inFlight).toBe(0);
+    console.log(`[chat] client aborts 1; streams the provider saw cancelled ${sim().statsOf('beta').streamsCancelled - cancelledBefore}; provider requests still in flight ${sim().statsOf('beta').inFlight}`);
   });
 
   it('replays a cached stream without calling the provider again', async () => {

@@ -122,6 +122,7 @@ describe('streamStep and stream()', () => {
       expect(seen).toEqual(['first']);
       expect(out.error).toBeInstanceOf(Error);
       expect(finished).toHaveLength(2);
+      console.log(`[stream] upstream hung forever: runs ended at once ${finished.length} of 2 (consumer left: by ${String((finished[0] as { error?: { by?: string } }).error?.by)}; caller aborted after ${seen.length} chunk)`);
     } finally {
       sub.unsubscribe();
     }
